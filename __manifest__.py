@@ -1,0 +1,23 @@
+{
+    "name": "MailDesk",
+    "summary": "Outlook.com / Microsoft 365 mail client for Odoo, over Microsoft Graph",
+    "version": "18.0.1.0.0",
+    "category": "Productivity/Discuss",
+    "author": "MailDesk contributors",
+    "website": "https://github.com/maildesk/maildesk",
+    "license": "LGPL-3",
+    "depends": ["mail", "microsoft_outlook"],
+    "external_dependencies": {"python": ["msal", "requests", "lxml"]},
+    "data": [
+        "security/maildesk_security.xml",
+        "security/ir.model.access.csv",
+        "views/maildesk_account_views.xml",
+        "views/maildesk_menus.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "maildesk/static/tests/tours/*.js",
+        ],
+    },
+    "application": True,
+}

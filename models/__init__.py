@@ -1,0 +1,1 @@
+from . import maildesk_account

@@ -1,0 +1,2 @@
+from . import test_account_access
+from . import test_account_tour

@@ -1,0 +1,161 @@
+"""`make run`: the Microsoft cloud emulator with a demo mailbox, and Odoo with maildesk on it.
+
+Creates (or updates) the `maildesk_demo` database, points MailDesk at the emulator and
+serves Odoo at http://localhost:8069 until Ctrl-C.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import odoo_env
+
+DATABASE = os.environ.get("MAILDESK_DEMO_DB", "maildesk_demo")
+HTTP_PORT = int(os.environ.get("MAILDESK_HTTP_PORT", "8069"))
+HTTP_INTERFACE = os.environ.get("MAILDESK_HTTP_INTERFACE", "127.0.0.1")
+EMULATOR_PORT = int(os.environ.get("MAILDESK_EMULATOR_PORT", "8443"))
+
+# The demo app registered in the emulator (see emulator/README.md, "Seeded identities").
+DEMO_CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
+DEMO_CLIENT_SECRET = "demo-secret"
+
+
+def start_emulator():
+    """Start `python -m emulator --seed demo` and return (process, its ready line)."""
+    state_dir = odoo_env.RUN_DIR / "emulator"
+    state_dir.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "emulator",
+            "--port",
+            str(EMULATOR_PORT),
+            "--seed",
+            "demo",
+            "--state-dir",
+            str(state_dir),
+        ],
+        cwd=odoo_env.REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = process.stdout.readline()
+    if not line:
+        process.wait()
+        odoo_env.fail(
+            f"the emulator did not start (exit code {process.returncode}); "
+            f"is port {EMULATOR_PORT} free? Set MAILDESK_EMULATOR_PORT to another one."
+        )
+    return process, json.loads(line)
+
+
+def configure_for_emulator(endpoints):
+    """Point Odoo's Microsoft OAuth settings and MailDesk's cloud at the emulator."""
+    params = {
+        "microsoft_outlook_client_identifier": DEMO_CLIENT_ID,
+        "microsoft_outlook_client_secret": DEMO_CLIENT_SECRET,
+        "maildesk.cloud": "custom",
+        "maildesk.login_url": endpoints["login"],
+        "maildesk.graph_url": endpoints["graph"],
+        "maildesk.ca_bundle": endpoints["ca_file"],
+        "web.base.url": f"http://localhost:{HTTP_PORT}",
+        "web.base.url.freeze": "True",
+    }
+    statements = "".join(
+        "INSERT INTO ir_config_parameter "
+        "(key, value, create_uid, write_uid, create_date, write_date) "
+        f"VALUES ('{key}', '{value}', 1, 1, now(), now()) "
+        f"ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, write_date = now();"
+        for key, value in params.items()
+    )
+    subprocess.run(
+        ["psql", "-q", "-d", DATABASE, "-c", statements], env=odoo_env.psql_env(), check=True
+    )
+
+
+def wait_until_serving(process):
+    url = f"http://localhost:{HTTP_PORT}/web/login"
+    while process.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except OSError:
+            time.sleep(1)
+    return False
+
+
+def main():
+    try:
+        odoo_env.check_odoo()
+        odoo_env.ensure_postgres()
+    except odoo_env.PrerequisiteMissing as missing:
+        odoo_env.fail(str(missing))
+
+    emulator, endpoints = start_emulator()
+    odoo = None
+    try:
+        fresh = not odoo_env.database_exists(DATABASE)
+        print(
+            f"maildesk: {'creating' if fresh else 'updating'} database {DATABASE} ...", flush=True
+        )
+        install = subprocess.run(
+            odoo_env.odoo_command(
+                "-d",
+                DATABASE,
+                "-i" if fresh else "-u",
+                "maildesk",
+                "--without-demo=all",
+                "--stop-after-init",
+                "--log-level=warn",
+            ),
+            cwd=odoo_env.REPO,
+            check=False,
+        )
+        if install.returncode != 0:
+            odoo_env.fail("installing maildesk failed: see the log above.")
+        configure_for_emulator(endpoints)
+
+        odoo = subprocess.Popen(
+            odoo_env.odoo_command(
+                "-d",
+                DATABASE,
+                "--db-filter",
+                f"^{DATABASE}$",
+                "--http-port",
+                str(HTTP_PORT),
+                "--http-interface",
+                HTTP_INTERFACE,
+                "--log-level=warn",
+            ),
+            cwd=odoo_env.REPO,
+        )
+        if wait_until_serving(odoo):
+            print(
+                f"\nMailDesk demo is up: http://localhost:{HTTP_PORT}  "
+                "(login: admin / password: admin)\n"
+                f"Microsoft cloud emulator: {endpoints['login']}  "
+                "(demo mailbox demo@maildesk.example / password demo; "
+                f"CA: {endpoints['ca_file']})\n"
+                "Ctrl-C stops both.",
+                flush=True,
+            )
+        odoo.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in (odoo, emulator):
+            if process and process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+if __name__ == "__main__":
+    main()
