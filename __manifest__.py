@@ -11,7 +11,11 @@
     "data": [
         "security/maildesk_security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron.xml",
         "views/maildesk_account_views.xml",
+        "views/fetchmail_server_views.xml",
+        "views/ir_mail_server_views.xml",
+        "views/res_config_settings_views.xml",
         "views/maildesk_menus.xml",
     ],
     "assets": {

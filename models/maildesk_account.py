@@ -1,4 +1,12 @@
+import logging
+
+from markupsafe import escape
+
 from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import email_normalize
+
+_logger = logging.getLogger(__name__)
 
 
 class MaildeskAccount(models.Model):
@@ -6,7 +14,7 @@ class MaildeskAccount(models.Model):
 
     _name = "maildesk.account"
     _description = "Mailbox Account"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "maildesk.account.oauth"]
     _order = "name, id"
 
     name = fields.Char(
@@ -60,7 +68,21 @@ class MaildeskAccount(models.Model):
     auth_failure_count = fields.Integer(readonly=True, copy=False)
     last_error = fields.Text(readonly=True, copy=False)
     last_sync_date = fields.Datetime(readonly=True, copy=False)
+    authorized_date = fields.Datetime(readonly=True, copy=False)
+    granted_scopes = fields.Char(
+        readonly=True, copy=False, help="Microsoft Graph permissions granted at sign-in."
+    )
     active = fields.Boolean(default=True)
+    incoming_server_ids = fields.One2many(
+        "fetchmail.server", "maildesk_account_id", string="Incoming Mail Servers"
+    )
+    outgoing_server_ids = fields.One2many(
+        "ir.mail_server", "maildesk_account_id", string="Outgoing Mail Servers"
+    )
+    is_incoming_confirmed = fields.Boolean(compute="_compute_server_readiness")
+    is_outgoing_confirmed = fields.Boolean(compute="_compute_server_readiness")
+    setup_checklist = fields.Html(compute="_compute_setup_checklist", sanitize=False)
+    oauth_configuration_error = fields.Text(compute="_compute_oauth_configuration_error")
 
     _sql_constraints = [
         (
@@ -69,6 +91,57 @@ class MaildeskAccount(models.Model):
             "This user already has a mailbox account for this address.",
         ),
     ]
+
+    @api.depends("incoming_server_ids.state", "outgoing_server_ids.maildesk_confirmed")
+    def _compute_server_readiness(self):
+        for account in self:
+            account.is_incoming_confirmed = any(
+                server.state == "done" and server.server_type == "maildesk_graph"
+                for server in account.sudo().incoming_server_ids
+            )
+            account.is_outgoing_confirmed = any(
+                server.maildesk_confirmed for server in account.sudo().outgoing_server_ids
+            )
+
+    @api.depends("provider")
+    def _compute_oauth_configuration_error(self):
+        error = self.env["maildesk.graph.service"]._oauth_configuration_error()
+        for account in self:
+            account.oauth_configuration_error = error if account.provider == "outlook" else False
+
+    @api.depends("state", "is_incoming_confirmed", "is_outgoing_confirmed")
+    @api.depends_context("uid")
+    def _compute_setup_checklist(self):
+        configuration_error = self.env["maildesk.graph.service"]._oauth_configuration_error()
+        for account in self:
+            steps = [
+                (not configuration_error,
+                 self.env._("Microsoft OAuth configured (Settings ▸ Outlook Credentials)")),
+                (account.state in ("authorized", "active"),
+                 self.env._("Mailbox authorized (Authorize Outlook)")),
+                (account.is_incoming_confirmed,
+                 self.env._("Incoming Mail Server “Outlook OAuth / Microsoft Graph” confirmed")),
+                (account.is_outgoing_confirmed,
+                 self.env._("Outgoing Mail Server “Outlook / Microsoft 365” tested")),
+            ]
+            items = "".join(
+                '<li class="%s"><i class="fa fa-fw %s"/> %s</li>'
+                % (
+                    "text-success" if done else "text-muted",
+                    "fa-check-circle" if done else "fa-circle-o",
+                    escape(label),
+                )
+                for done, label in steps
+            )
+            account.setup_checklist = '<ul class="list-unstyled mb-0">%s</ul>' % items
+
+    @api.constrains("email")
+    def _check_email(self):
+        for account in self:
+            if not email_normalize(account.email or ""):
+                raise ValidationError(
+                    self.env._("“%s” is not a valid email address.", account.email)
+                )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -81,3 +154,106 @@ class MaildeskAccount(models.Model):
         if vals.get("email"):
             vals["email"] = vals["email"].strip().lower()
         return super().write(vals)
+
+    # -- connection state --------------------------------------------------------------------
+
+    def _update_connection_state(self):
+        """authorized ⇄ active as the two mail servers get confirmed (auth_invalid and
+        draft only change through Authorize)."""
+        for account in self:
+            if account.state not in ("authorized", "active"):
+                continue
+            ready = account.is_incoming_confirmed and account.is_outgoing_confirmed
+            wanted = "active" if ready else "authorized"
+            if account.state != wanted:
+                account.sudo().state = wanted
+
+    def _check_sync_ready(self):
+        """Refuse to sync, with the reason, until the mailbox is fully set up."""
+        for account in self:
+            if account.state == "auth_invalid":
+                raise UserError(self.env._(
+                    "%(account)s: Invalid OAuth Configuration. Click Authorize Outlook to sign "
+                    "in again; background sync of this mailbox is suspended until then.",
+                    account=account.display_name,
+                ))
+            if account.state == "draft":
+                raise UserError(self.env._(
+                    "%(account)s is not connected yet: click Authorize Outlook first.",
+                    account=account.display_name,
+                ))
+            missing = []
+            if not account.is_incoming_confirmed:
+                missing.append(self.env._(
+                    "an Incoming Mail Server of type “Outlook OAuth / Microsoft Graph” for this "
+                    "account, confirmed with Test & Confirm"))
+            if not account.is_outgoing_confirmed:
+                missing.append(self.env._(
+                    "an Outgoing Mail Server with authentication “Outlook / Microsoft 365” for "
+                    "this account, checked with Test"))
+            if missing:
+                raise UserError(self.env._(
+                    "%(account)s cannot sync yet. Still missing: %(missing)s.",
+                    account=account.display_name,
+                    missing="; ".join(missing),
+                ))
+
+    # -- sync entry points ---------------------------------------------------------------------
+
+    def action_sync_now(self):
+        self._check_sync_ready()
+        for account in self:
+            account._sync_mailbox()
+        return True
+
+    def _sync_mailbox(self):
+        """One sync cycle for this mailbox: checks the mailbox answers and records the time.
+
+        Folder and message mirroring plug in here.
+        """
+        self.ensure_one()
+        self._call_graph(lambda client: client.get_folder("inbox"))
+        now = fields.Datetime.now()
+        self.sudo().last_sync_date = now
+        self.sudo().incoming_server_ids.filtered(lambda s: s.state == "done").date = now
+
+    @api.model
+    def _cron_sync(self):
+        """Background sync of every active mailbox; one failing never stops the others.
+
+        Mailboxes in auth_invalid are skipped until they are authorized again."""
+        accounts = self.sudo().search([("state", "=", "active")])
+        for account in accounts:
+            try:
+                account._sync_mailbox()
+                # Each mailbox's progress stands on its own: a later failure must not
+                # roll it back.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            except UserError as error:
+                self.env.cr.rollback()
+                _logger.info("MailDesk %s: sync skipped: %s", account.email, error)
+            except Exception:
+                self.env.cr.rollback()
+                _logger.exception("MailDesk %s: sync failed", account.email)
+
+    # -- access ----------------------------------------------------------------------------------
+
+    def _check_authorized_for_server(self):
+        """A mail server can only be checked for a chosen, authorized account."""
+        if not self:
+            raise UserError(self.env._("Choose the Mailbox Account first."))
+        if self.state == "draft":
+            raise UserError(self.env._(
+                "%(account)s is not authorized yet: open it and click Authorize Outlook.",
+                account=self.display_name,
+            ))
+
+    def _check_can_authorize(self):
+        """Only the owner or a MailDesk administrator may connect a mailbox."""
+        is_manager = self.env.user.has_group("maildesk.group_maildesk_manager")
+        for account in self:
+            if not is_manager and account.owner_id != self.env.user:
+                raise AccessError(self.env._(
+                    "Only the owner of %(account)s or a MailDesk administrator may authorize it.",
+                    account=account.display_name,
+                ))

@@ -57,7 +57,7 @@ def start_emulator():
 def configure_for_emulator(endpoints):
     """Point Odoo's Microsoft OAuth settings and MailDesk's cloud at the emulator."""
     params = {
-        "microsoft_outlook_client_identifier": DEMO_CLIENT_ID,
+        "microsoft_outlook_client_id": DEMO_CLIENT_ID,
         "microsoft_outlook_client_secret": DEMO_CLIENT_SECRET,
         "maildesk.cloud": "custom",
         "maildesk.login_url": endpoints["login"],

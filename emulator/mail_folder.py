@@ -1,0 +1,123 @@
+"""A mail folder: its place in the tree, its members in date order and its change log.
+
+Members are kept as sorted ``(receivedDateTime, number)`` keys, so a delta page is a
+bisect plus a short walk whatever the folder's size. A folder seeded with lazily
+generated mail holds a ``LazyMailSource`` instead of one key per message.
+
+The change log is what delta rounds replay: every change to the folder's contents gets
+the next sequence number. A delta token only has to remember a sequence number (and the
+folder's epoch, which "expire-delta" bumps to invalidate every token issued before).
+"""
+
+import bisect
+import heapq
+
+ADDED = "added"
+UPDATED = "updated"
+REMOVED = "removed"
+
+
+class SearchDefinition:
+    """What a search folder shows: messages of some folders that match a condition."""
+
+    CONDITIONS = {
+        "unread": lambda message: not message.is_read,
+        "flagged": lambda message: message.flag.get("flagStatus") == "flagged",
+        "hasAttachments": lambda message: bool(message.attachments),
+    }
+    FILTER_QUERIES = {
+        "unread": "isRead eq false",
+        "flagged": "flag/flagStatus eq 'flagged'",
+        "hasAttachments": "hasAttachments eq true",
+    }
+
+    def __init__(self, source_folder_numbers, condition, include_nested=True):
+        if condition not in self.CONDITIONS:
+            raise ValueError("unknown search condition %r" % condition)
+        self.source_folder_numbers = list(source_folder_numbers)
+        self.condition = condition
+        self.include_nested = include_nested
+
+    def matches(self, message):
+        """True when the message belongs in the search folder."""
+        return self.CONDITIONS[self.condition](message)
+
+    @property
+    def filter_query(self):
+        """The OData filter Graph reports for the folder."""
+        return self.FILTER_QUERIES[self.condition]
+
+
+class Folder:
+    """One folder of a mailbox. The mailbox's lock guards every instance."""
+
+    def __init__(self, number, display_name, parent_no, well_known=None, hidden=False,
+                 search=None):
+        self.number = number
+        self.display_name = display_name
+        self.parent_no = parent_no
+        self.well_known = well_known
+        self.hidden = hidden
+        self.search = search
+        self.keys = []
+        self.lazy = None
+        self.unread = 0
+        self.epoch = 1
+        self.seq = 0
+        self.log = []
+        self.last_seq = {}
+        self.entered_seq = {}
+        self.changed_seq = 0
+
+    @property
+    def is_search_folder(self):
+        return self.search is not None
+
+    @property
+    def total(self):
+        """How many messages the folder holds (search folders are counted by the mailbox)."""
+        return len(self.keys) + (self.lazy.live_count if self.lazy else 0)
+
+    def add_key(self, key):
+        bisect.insort(self.keys, key)
+
+    def remove_key(self, key):
+        index = bisect.bisect_left(self.keys, key)
+        if index < len(self.keys) and self.keys[index] == key:
+            del self.keys[index]
+
+    def iter_keys(self, descending=True, after=None):
+        """Member keys in order, starting just past ``after`` (exclusive) when given."""
+        stored = self._iter_stored(descending, after)
+        if self.lazy is None:
+            return stored
+        lazy = self.lazy.iter_keys(descending, after)
+        return heapq.merge(stored, lazy, reverse=descending)
+
+    def _iter_stored(self, descending, after):
+        keys = self.keys
+        if descending:
+            start = len(keys) if after is None else bisect.bisect_left(keys, after)
+            for index in range(start - 1, -1, -1):
+                yield keys[index]
+        else:
+            start = 0 if after is None else bisect.bisect_right(keys, after)
+            for index in range(start, len(keys)):
+                yield keys[index]
+
+    def record(self, number, kind, generation=0, reason=None):
+        """Append a change to the log and return its sequence number."""
+        self.seq += 1
+        self.log.append((self.seq, number, kind, generation, reason))
+        self.last_seq[number] = self.seq
+        if kind == ADDED:
+            self.entered_seq[number] = self.seq
+        return self.seq
+
+    def log_after(self, seq):
+        """Index in ``log`` of the first entry newer than ``seq``."""
+        return bisect.bisect_right(self.log, seq, key=lambda entry: entry[0])
+
+    def expire_delta(self):
+        """Invalidate every delta token issued for this folder so far."""
+        self.epoch += 1

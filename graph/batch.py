@@ -1,0 +1,110 @@
+"""JSON batching: up to 20 Graph requests in one round trip."""
+
+from .errors import GraphError
+from .http import IMMUTABLE_ID_PREFERENCE, parse_retry_after
+
+MAX_BATCH_SIZE = 20
+# Sub-requests refused with these statuses were not carried out and may be repeated.
+RETRYABLE_STATUSES = frozenset({429, 503})
+
+
+def batch(session, requests):
+    """Run ``requests`` through ``/$batch`` in chunks of at most 20.
+
+    Each request is ``{"method", "url", "id"?, "headers"?, "body"?, "dependsOn"?}`` with
+    ``url`` relative to the Graph root (``/me/messages/...``). Returns one
+    ``{"id", "status", "headers", "body"}`` per request, in the order given.
+    Sub-requests throttled with 429/503 are repeated (honouring their Retry-After) while
+    retries remain; after that their throttled answer is returned as is.
+    """
+    entries = [_batch_entry(session, request, position)
+               for position, request in enumerate(requests, start=1)]
+    ids = [entry["id"] for entry in entries]
+    if len(set(ids)) != len(ids):
+        raise ValueError("batch request ids must be unique")
+    answers = {}
+    for start in range(0, len(entries), MAX_BATCH_SIZE):
+        answers.update(_run_chunk(session, entries[start:start + MAX_BATCH_SIZE]))
+    return [answers[entry_id] for entry_id in ids]
+
+
+def _batch_entry(session, request, position):
+    method = (request.get("method") or "GET").upper()
+    headers = dict(request.get("headers") or {})
+    # Headers of the outer POST do not reach the sub-requests: each needs its own.
+    prefer = headers.pop("Prefer", None) or headers.pop("prefer", None)
+    headers["Prefer"] = ", ".join(filter(None, (IMMUTABLE_ID_PREFERENCE, prefer)))
+    entry = {
+        "id": str(request.get("id") or position),
+        "method": method,
+        "url": _relative_url(session, request["url"]),
+        "headers": headers,
+    }
+    if "body" in request:
+        entry["body"] = request["body"]
+        entry["headers"].setdefault("Content-Type", "application/json")
+    if request.get("dependsOn"):
+        entry["dependsOn"] = [str(depends) for depends in request["dependsOn"]]
+    return entry
+
+
+def _relative_url(session, url):
+    if url.startswith(("https://", "http://")):
+        url = session.url_for(url)[len(session.graph_url):]
+    return url if url.startswith("/") else "/" + url
+
+
+def _run_chunk(session, entries):
+    answers = {}
+    pending = entries
+    retries = 0
+    while pending:
+        only_reads = all(entry["method"] == "GET" for entry in pending)
+        payload = session.json(
+            "POST", "/$batch", json={"requests": pending}, idempotent=only_reads
+        )
+        by_id = {str(answer.get("id")): answer for answer in payload.get("responses") or ()}
+        throttled, waits = [], []
+        for entry in pending:
+            answer = by_id.get(entry["id"])
+            if answer is None:
+                raise GraphError("the batch answer has no response for request %s" % entry["id"])
+            answers[entry["id"]] = {
+                "id": entry["id"],
+                "status": answer.get("status"),
+                "headers": answer.get("headers") or {},
+                "body": answer.get("body"),
+            }
+            if answer.get("status") in RETRYABLE_STATUSES:
+                throttled.append(entry)
+                waits.append(_retry_after(answer.get("headers") or {}))
+        if not throttled:
+            break
+        known_waits = [wait for wait in waits if wait is not None]
+        delay = session.retry_delay(retries, max(known_waits) if known_waits else None)
+        if delay is None:
+            break
+        session.sleep(delay)
+        retries += 1
+        pending = _without_finished_dependencies(throttled)
+    return answers
+
+
+def _without_finished_dependencies(entries):
+    """Entries to repeat, depending only on each other (the rest already ran)."""
+    repeated = {entry["id"] for entry in entries}
+    result = []
+    for entry in entries:
+        entry = dict(entry)
+        depends = [depends for depends in entry.pop("dependsOn", ()) if depends in repeated]
+        if depends:
+            entry["dependsOn"] = depends
+        result.append(entry)
+    return result
+
+
+def _retry_after(headers):
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            return parse_retry_after(str(value))
+    return None

@@ -1,0 +1,147 @@
+"""``GraphClient``: everything MailDesk asks of one mailbox through Microsoft Graph."""
+
+import time
+
+from . import batch as batching
+from . import delta, folders, messages, send
+from .delta import DEFAULT_LIST_FIELDS
+from .http import GraphSession
+
+
+class GraphClient:
+    """A mailbox on Microsoft Graph, safe to share between threads.
+
+    ``token_provider(force_refresh=False) -> str`` supplies access tokens (see
+    ``TokenProvider``); on a 401 the client asks once with ``force_refresh=True``.
+    At most ``max_concurrency`` requests run at once (Exchange allows four per
+    mailbox); the limit holds within one client, so share one client per mailbox in a
+    process. Throttled and failed requests are retried as ``GraphSession`` explains,
+    waiting with ``sleep``. A streamed body (``iter_mime``, ``iter_attachment_content``)
+    keeps its slot until consumed or closed.
+    """
+
+    def __init__(
+        self,
+        token_provider,
+        graph_url="https://graph.microsoft.com/v1.0",
+        ca_bundle=None,
+        timeout=30,
+        max_retries=5,
+        max_concurrency=4,
+        sleep=time.sleep,
+        max_retry_wait=300,
+    ):
+        self._session = GraphSession(
+            token_provider,
+            graph_url,
+            ca_bundle=ca_bundle,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_concurrency=max_concurrency,
+            sleep=sleep,
+            max_retry_wait=max_retry_wait,
+        )
+
+    @property
+    def graph_url(self):
+        """The Graph root this client talks to."""
+        return self._session.graph_url
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    # -- mailbox and folders -------------------------------------------------------------------
+
+    def me(self):
+        """The signed-in user (id, displayName, mail, userPrincipalName, ...)."""
+        return self._session.get_json("/me")
+
+    def get_folder(self, folder_id_or_well_known):
+        """One folder by id or well-known name (``inbox``, ``sentitems``, ...)."""
+        return folders.get_folder(self._session, folder_id_or_well_known)
+
+    def iter_folders(self, include_hidden=True):
+        """Every folder of the mailbox, parents before children."""
+        return folders.iter_folders(self._session, include_hidden=include_hidden)
+
+    # -- synchronisation -----------------------------------------------------------------------
+
+    def delta_pages(self, folder_id, cursor=None, select=DEFAULT_LIST_FIELDS, page_size=200,
+                    newest_first=True):
+        """The pages of a delta round of one folder, as ``DeltaPage`` objects.
+
+        ``cursor`` None starts a round; otherwise it is a stored nextLink or deltaLink.
+        Raises ``SyncStateExpired`` when Graph no longer knows the cursor.
+        """
+        return delta.delta_pages(
+            self._session, folder_id, cursor=cursor, select=select, page_size=page_size,
+            newest_first=newest_first,
+        )
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def get_message(self, message_id, select=None, body_type="html"):
+        """One message, with its body converted to ``body_type`` ("html" or "text")."""
+        return messages.get_message(self._session, message_id, select=select,
+                                    body_type=body_type)
+
+    def iter_mime(self, message_id, chunk_size=65536):
+        """Stream the MIME source of a message."""
+        return messages.iter_mime(self._session, message_id, chunk_size=chunk_size)
+
+    def get_mime(self, message_id):
+        """The whole MIME source of a message."""
+        return b"".join(self.iter_mime(message_id))
+
+    def list_attachments(self, message_id):
+        """Attachment metadata (no content) of a message."""
+        return messages.list_attachments(self._session, message_id)
+
+    def iter_attachment_content(self, message_id, attachment_id, chunk_size=65536):
+        """Stream the raw bytes of one attachment."""
+        return messages.iter_attachment_content(self._session, message_id, attachment_id,
+                                                chunk_size=chunk_size)
+
+    # -- sending -------------------------------------------------------------------------------
+
+    def send_mime(self, mime_bytes):
+        """Send an RFC 5322 message; the sent copy lands in Sent Items."""
+        send.send_mime(self._session, mime_bytes)
+
+    def send_message(self, message, save_to_sent=True):
+        """Send a Graph message resource."""
+        send.send_message(self._session, message, save_to_sent=save_to_sent)
+
+    def reply(self, message_id, comment="", reply_all=False, message=None):
+        """Reply or reply all, keeping the conversation."""
+        send.reply(self._session, message_id, comment=comment, reply_all=reply_all,
+                   message=message)
+
+    def forward(self, message_id, to_recipients, comment=""):
+        """Forward a message to a list of addresses."""
+        send.forward(self._session, message_id, to_recipients, comment=comment)
+
+    # -- changing ------------------------------------------------------------------------------
+
+    def update_message(self, message_id, **fields):
+        """Change isRead, flag, categories, importance (and subject/body of drafts)."""
+        return messages.update_message(self._session, message_id, fields)
+
+    def move_message(self, message_id, destination_id):
+        """Move a message; returns it as it is in the destination."""
+        return messages.move_message(self._session, message_id, destination_id)
+
+    def delete_message(self, message_id):
+        """Delete a message."""
+        messages.delete_message(self._session, message_id)
+
+    def batch(self, requests):
+        """Run many requests through JSON batching, 20 per round trip."""
+        return batching.batch(self._session, requests)
+
+    def close(self):
+        """Release pooled connections."""
+        self._session.close()

@@ -1,0 +1,336 @@
+"""The one choke point for every Graph request of one mailbox.
+
+It adds the bearer token and MailDesk's standard headers, keeps at most
+``max_concurrency`` requests in flight (Exchange allows four per mailbox), retries what
+is safe to retry and turns failed answers into typed errors:
+
+- 429 and 503 are retried for every request: the service did nothing.
+- 502 and 504 (a gateway gave up; the mailbox may have acted) and broken connections
+  are retried only for repeatable requests (GET, PATCH, DELETE, ...). A send, reply or
+  move whose connection broke after it was sent raises ``TransientError`` with
+  ``outcome_unknown`` instead of risking a second copy.
+- ``Retry-After`` is honoured; without it the wait is an exponential backoff with full
+  jitter. A wait beyond ``max_retry_wait`` raises ``Throttled`` at once so the caller
+  can park the work instead of holding a worker.
+- A 401 asks the token provider once for a forced refresh, then tries again.
+"""
+
+import email.utils
+import logging
+import random
+import ssl
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+import requests
+import urllib3.exceptions
+
+from .errors import GraphError, Throttled, TransientError, error_for_response
+
+_logger = logging.getLogger(__name__)
+
+IMMUTABLE_ID_PREFERENCE = 'IdType="ImmutableId"'
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+# The service guarantees nothing happened: safe to repeat any request.
+RETRY_ALWAYS = frozenset({429, 503})
+# A gateway gave up: the mailbox may have carried the request out.
+RETRY_IF_IDEMPOTENT = frozenset({502, 504})
+# Broken connections (a reset mid-TLS shows as an SSLError too) and timeouts.
+_RETRYABLE_FAILURES = (
+    requests.ConnectionError | requests.Timeout | requests.exceptions.ChunkedEncodingError
+)
+# Failures where the request cannot have reached the service.
+_NOT_SENT_REASONS = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError)
+
+
+def parse_retry_after(value, now=None):
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date), or None."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _causes(exc, limit=8):
+    """The exception and what it wraps (requests -> urllib3 -> ssl/socket errors)."""
+    seen = []
+    while exc is not None and len(seen) < limit and exc not in seen:
+        seen.append(exc)
+        wrapped = getattr(exc, "reason", None)
+        if not isinstance(wrapped, BaseException) and exc.args:
+            wrapped = exc.args[0] if isinstance(exc.args[0], BaseException) else None
+        exc = wrapped or exc.__cause__ or exc.__context__
+    return seen
+
+
+def _is_certificate_failure(exc):
+    """True when the server's certificate was refused: retrying cannot help."""
+    return any(isinstance(cause, ssl.SSLCertVerificationError) for cause in _causes(exc))
+
+
+def _nothing_was_sent(exc):
+    """True when the connection failed before any byte of the request left."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, _NOT_SENT_REASONS)
+
+
+class GraphSession:
+    """Authenticated, throttling-aware HTTP access to one mailbox on Graph."""
+
+    def __init__(
+        self,
+        token_provider,
+        graph_url,
+        *,
+        ca_bundle=None,
+        timeout=30,
+        max_retries=5,
+        max_concurrency=4,
+        sleep=time.sleep,
+        max_retry_wait=300,
+        backoff_base=1.0,
+        backoff_cap=60.0,
+    ):
+        self.graph_url = graph_url.rstrip("/")
+        origin = urlsplit(self.graph_url)
+        self._origin = (origin.scheme.lower(), origin.netloc.lower())
+        self._token_provider = token_provider
+        self._timeout = timeout
+        self._max_retries = max_retries
+        self._max_retry_wait = max_retry_wait
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._sleep = sleep
+        self._random = random.Random()
+        self._slots = threading.BoundedSemaphore(max_concurrency)
+        # Passed on every request: a Session-level ``verify`` loses against the
+        # REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE environment variables.
+        self._verify = ca_bundle or True
+        self._http = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(
+            pool_connections=1, pool_maxsize=max(max_concurrency, 1)
+        )
+        self._http.mount("https://", adapter)
+        self._http.mount("http://", adapter)
+
+    # -- public -------------------------------------------------------------------------------
+
+    def url_for(self, path_or_url):
+        """The absolute URL of a Graph path, or a checked absolute link from Graph.
+
+        Links (nextLink, deltaLink, stored cursors) must point at the configured Graph
+        host: the mailbox's bearer token is never sent anywhere else.
+        """
+        if path_or_url.startswith(("https://", "http://")):
+            parts = urlsplit(path_or_url)
+            if (parts.scheme.lower(), parts.netloc.lower()) != self._origin:
+                raise GraphError(
+                    "refusing to follow a link outside %s" % self.graph_url, code="foreignLink"
+                )
+            return path_or_url
+        return self.graph_url + ("" if path_or_url.startswith("/") else "/") + path_or_url
+
+    @contextmanager
+    def open(self, method, path, *, stream=False, **options):
+        """Send a request and yield its successful response, holding a concurrency slot
+        until the block ends (so a streamed body counts against the limit).
+
+        Options: ``params``, ``json``, ``data``, ``headers``, ``prefer`` (extra Prefer
+        values) and ``idempotent`` (defaults from the method).
+        """
+        response = self._send(method, path, stream=stream, **options)
+        try:
+            yield response
+        finally:
+            response.close()
+            self._slots.release()
+
+    def request(self, method, path, **options):
+        """Send a request and return its response with the body fully read."""
+        with self.open(method, path, **options) as response:
+            return response
+
+    def get_json(self, path, params=None, prefer=()):
+        """GET a Graph resource and return its JSON body."""
+        return self.json("GET", path, params=params, prefer=prefer)
+
+    def json(self, method, path, **options):
+        """Send a request and return its JSON body ({} for an empty answer)."""
+        response = self.request(method, path, **options)
+        if not response.content:
+            return {}
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise TransientError(
+                "Microsoft Graph sent an unreadable answer", status=response.status_code
+            ) from exc
+
+    def iter_bytes(self, path, chunk_size=65536, prefer=()):
+        """Stream a binary resource (MIME, attachment content) chunk by chunk."""
+        with self.open("GET", path, stream=True, prefer=prefer) as response:
+            try:
+                yield from response.iter_content(chunk_size)
+            except requests.RequestException as exc:
+                raise TransientError(
+                    "the download from Microsoft Graph was interrupted (%s)"
+                    % type(exc).__name__
+                ) from exc
+
+    def retry_delay(self, retries, retry_after=None):
+        """The wait before repeating work that was refused as throttled, or None when
+        ``max_retries`` is used up or the asked wait exceeds ``max_retry_wait``."""
+        if retries >= self._max_retries:
+            return None
+        if retry_after is not None:
+            return retry_after if retry_after <= self._max_retry_wait else None
+        return self._backoff(retries)
+
+    def sleep(self, seconds):
+        """Wait with the session's (injectable) sleep function."""
+        self._sleep(seconds)
+
+    def close(self):
+        """Release pooled connections."""
+        self._http.close()
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def _send(self, method, path, *, stream, params=None, json=None, data=None, headers=None,
+              prefer=(), idempotent=None):
+        """Send until success (returned with its slot held) or a typed error is raised."""
+        method = method.upper()
+        url = self.url_for(path)
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        client_request_id = str(uuid.uuid4())
+        retries = 0
+        refreshed = False
+        force_refresh = False
+        while True:
+            token = self._token_provider(force_refresh=True) if force_refresh else (
+                self._token_provider()
+            )
+            force_refresh = False
+            request_headers = {
+                "Authorization": "Bearer " + token,
+                "Prefer": ", ".join((IMMUTABLE_ID_PREFERENCE, *prefer)),
+                "client-request-id": client_request_id,
+            }
+            request_headers.update(headers or {})
+            response, content, failure = self._attempt(
+                method, url, request_headers, stream,
+                {"params": params, "json": json, "data": data},
+            )
+            if failure is not None:
+                delay = self._delay_after_failure(failure, idempotent, retries, method, url)
+            elif response.status_code < 400:
+                return response
+            elif response.status_code == 401 and not refreshed:
+                # The token may have been revoked or expired early: one forced refresh.
+                refreshed = force_refresh = True
+                _logger.info("Graph %s %s answered 401; refreshing the token", method,
+                             _path(url))
+                continue
+            else:
+                delay = self._delay_after_answer(response, content, idempotent, retries)
+            _logger.info("Graph %s %s: retrying in %.1f s (%d/%d)", method, _path(url),
+                         delay, retries + 1, self._max_retries)
+            self._sleep(delay)
+            retries += 1
+
+    def _attempt(self, method, url, headers, stream, options):
+        """One request. Returns ``(response, error_body, failure)``.
+
+        A successful response keeps its slot; on a failed answer or a broken connection
+        the slot is released here, before any wait.
+        """
+        self._slots.acquire()
+        try:
+            response = self._http.request(
+                method, url, headers=headers, timeout=self._timeout, verify=self._verify,
+                stream=stream, **options
+            )
+        except requests.RequestException as exc:
+            self._slots.release()
+            return None, b"", exc
+        except BaseException:
+            self._slots.release()
+            raise
+        if response.status_code < 400:
+            return response, b"", None
+        try:
+            content = response.content
+        except requests.RequestException:
+            content = b""
+        finally:
+            response.close()
+            self._slots.release()
+        return response, content, None
+
+    def _delay_after_answer(self, response, content, idempotent, retries):
+        """How long to wait before repeating a failed answer, or raise its error."""
+        status = response.status_code
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        error = error_for_response(status, content, response.headers, retry_after)
+        retryable = status in RETRY_ALWAYS or (idempotent and status in RETRY_IF_IDEMPOTENT)
+        if not retryable:
+            raise error
+        if retry_after is not None and retry_after > self._max_retry_wait:
+            _logger.warning("Graph asks to wait %.0f s (over %s s): giving up for now",
+                            retry_after, self._max_retry_wait)
+            raise error
+        if retries >= self._max_retries:
+            if isinstance(error, Throttled) and error.retry_after is None:
+                error.retry_after = self._backoff(retries)
+            raise error
+        return retry_after if retry_after is not None else self._backoff(retries)
+
+    def _delay_after_failure(self, failure, idempotent, retries, method, url):
+        """How long to wait before repeating after a broken connection, or raise."""
+        name = type(failure).__name__
+        retryable = isinstance(failure, _RETRYABLE_FAILURES) and not _is_certificate_failure(
+            failure
+        )
+        if not retryable:
+            raise TransientError(
+                "could not talk to Microsoft Graph (%s)" % name
+            ) from failure
+        if not idempotent and not _nothing_was_sent(failure):
+            _logger.warning("Graph %s %s: connection lost after sending (%s); not repeating",
+                            method, _path(url), name)
+            raise TransientError(
+                "the connection to Microsoft Graph broke after the request was sent (%s);"
+                " it may or may not have been carried out" % name,
+                outcome_unknown=True,
+            ) from failure
+        if retries >= self._max_retries:
+            raise TransientError("could not reach Microsoft Graph (%s)" % name) from failure
+        return self._backoff(retries)
+
+    def _backoff(self, retries):
+        """Full-jitter exponential backoff: uniform in [0, min(cap, base * 2**retries)]."""
+        ceiling = min(self._backoff_cap, self._backoff_base * (2 ** retries))
+        return self._random.uniform(0, ceiling)
+
+
+def _path(url):
+    """The path of a URL, for logs: query strings carry skip and delta tokens."""
+    return urlsplit(url).path

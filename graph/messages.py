@@ -1,0 +1,73 @@
+"""Reading and changing single messages: body, MIME, attachments, flags, moves."""
+
+from .paths import iter_collection, segment
+
+# Attachment metadata without contentBytes. contentId exists on fileAttachment only and
+# Graph rejects it unqualified on the attachment base type, hence the type cast.
+ATTACHMENT_FIELDS = (
+    "id",
+    "name",
+    "contentType",
+    "size",
+    "isInline",
+    "lastModifiedDateTime",
+    "microsoft.graph.fileAttachment/contentId",
+)
+
+
+def message_path(message_id):
+    """``/me/messages/{id}`` with the id safely encoded."""
+    return "/me/messages/%s" % segment(message_id)
+
+
+def get_message(session, message_id, select=None, body_type="html"):
+    """One message; ``body_type`` ("html" or "text") is the body format Graph converts to."""
+    params = {"$select": ",".join(select)} if select else None
+    prefer = ('outlook.body-content-type="%s"' % body_type,) if body_type else ()
+    return session.get_json(message_path(message_id), params=params, prefer=prefer)
+
+
+def iter_mime(session, message_id, chunk_size=65536):
+    """Stream the RFC 5322 source of a message."""
+    return session.iter_bytes(message_path(message_id) + "/$value", chunk_size=chunk_size)
+
+
+def list_attachments(session, message_id):
+    """Attachment metadata of a message (no contentBytes), following paging."""
+    path = message_path(message_id) + "/attachments"
+    attachments = []
+    for attachment in iter_collection(session, path, {"$select": ",".join(ATTACHMENT_FIELDS)}):
+        # Whatever the service sent, the list never carries file content.
+        attachment.pop("contentBytes", None)
+        attachments.append(attachment)
+    return attachments
+
+
+def iter_attachment_content(session, message_id, attachment_id, chunk_size=65536):
+    """Stream the raw bytes of one file attachment."""
+    path = "%s/attachments/%s/$value" % (message_path(message_id), segment(attachment_id))
+    return session.iter_bytes(path, chunk_size=chunk_size)
+
+
+def update_message(session, message_id, fields):
+    """PATCH a message (isRead, flag, categories, importance; subject/body on drafts)."""
+    return session.json("PATCH", message_path(message_id), json=fields)
+
+
+def move_message(session, message_id, destination_id):
+    """Move a message to a folder id or well-known name; return the moved message.
+
+    With immutable ids the id stays the same (except into the archive mailbox).
+    """
+    return session.json(
+        "POST", message_path(message_id) + "/move", json={"destinationId": destination_id}
+    )
+
+
+def delete_message(session, message_id):
+    """Delete a message (Graph's DELETE is a soft delete, recoverable by Exchange).
+
+    Raises ``NotFound`` when it is already gone: deleted elsewhere, or by an earlier
+    attempt whose answer was lost (DELETE is repeated after a broken connection).
+    """
+    session.request("DELETE", message_path(message_id))

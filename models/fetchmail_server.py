@@ -1,0 +1,128 @@
+import logging
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+_logger = logging.getLogger(__name__)
+
+
+class FetchmailServer(models.Model):
+    """Incoming Mail Server of type "Outlook OAuth / Microsoft Graph": no host, port or
+    password; the mailbox account signs in with OAuth and MailDesk syncs it over Graph."""
+
+    _inherit = "fetchmail.server"
+
+    server_type = fields.Selection(
+        selection_add=[("maildesk_graph", "Outlook OAuth / Microsoft Graph")],
+        ondelete={"maildesk_graph": "set default"},
+    )
+    maildesk_account_id = fields.Many2one(
+        "maildesk.account",
+        "Mailbox Account",
+        index="btree_not_null",
+        ondelete="set null",
+        domain="[('provider', '=', 'outlook'), ('state', '!=', 'draft')]",
+        help="An Outlook mailbox account that has been authorized (Authorize Outlook).",
+    )
+
+    @api.depends("server_type")
+    def _compute_server_type_info(self):
+        graph_servers = self.filtered(lambda server: server.server_type == "maildesk_graph")
+        graph_servers.server_type_info = self.env._(
+            "MailDesk mirrors the chosen Outlook mailbox over Microsoft Graph: no server, "
+            "port or password is needed. Authorize the mailbox account first, then Test & "
+            "Confirm."
+        )
+        return super(FetchmailServer, self - graph_servers)._compute_server_type_info()
+
+    @api.constrains("server_type", "maildesk_account_id")
+    def _check_maildesk_account(self):
+        for server in self:
+            if server.server_type == "maildesk_graph" and not server.maildesk_account_id:
+                raise ValidationError(self.env._(
+                    "Choose the Mailbox Account of the Outlook OAuth server “%s”.", server.name))
+
+    @api.onchange("server_type", "is_ssl", "object_id")
+    def onchange_server_type(self):
+        if self.server_type == "maildesk_graph":
+            self.port = 0
+            return
+        super().onchange_server_type()
+
+    def write(self, vals):
+        # Another account or type invalidates an earlier Test & Confirm.
+        if {"maildesk_account_id", "server_type"} & set(vals) and "state" not in vals:
+            vals = dict(vals, state="draft")
+        accounts_before = self.maildesk_account_id
+        result = super().write(vals)
+        (accounts_before | self.maildesk_account_id)._update_connection_state()
+        return result
+
+    def unlink(self):
+        accounts = self.maildesk_account_id
+        result = super().unlink()
+        accounts.exists()._update_connection_state()
+        return result
+
+    def set_draft(self):
+        result = super().set_draft()
+        self.maildesk_account_id._update_connection_state()
+        return result
+
+    def button_confirm_login(self):
+        graph_servers = self.filtered(lambda server: server.server_type == "maildesk_graph")
+        for server in graph_servers:
+            server._maildesk_confirm()
+        return super(FetchmailServer, self - graph_servers).button_confirm_login()
+
+    def _maildesk_confirm(self):
+        """Test & Confirm: the account's token works, its profile is the right mailbox and
+        its Inbox answers."""
+        self.ensure_one()
+        account = self.maildesk_account_id
+        account._check_authorized_for_server()
+
+        def check(client):
+            return client.me(), client.get_folder("inbox")
+
+        profile, inbox = account._call_graph(check)
+        signed_in = (profile.get("mail") or profile.get("userPrincipalName") or "").lower()
+        if signed_in != account.email:
+            raise UserError(self.env._(
+                "The authorization of %(account)s belongs to %(signed_in)s, not %(email)s: "
+                "authorize it again with the right mailbox.",
+                account=account.display_name, signed_in=signed_in, email=account.email,
+            ))
+        self.write({"state": "done"})
+        _logger.info(
+            "MailDesk %s: incoming server %s confirmed (Inbox: %s messages)",
+            account.email, self.name, inbox.get("totalItemCount"),
+        )
+        return True
+
+    def fetch_mail(self, raise_exception=True):
+        graph_servers = self.filtered(lambda server: server.server_type == "maildesk_graph")
+        for server in graph_servers:
+            server._maildesk_fetch(raise_exception)
+        others = self - graph_servers
+        return super(FetchmailServer, others).fetch_mail(raise_exception) if others else True
+
+    def _maildesk_fetch(self, raise_exception):
+        """Fetch Now / the fetchmail cron: run the account's sync."""
+        account = self.maildesk_account_id
+        if not account or account.state == "auth_invalid":
+            message = self.env._(
+                "Server %(server)s: its mailbox account needs to be authorized again.",
+                server=self.name,
+            )
+            if raise_exception:
+                raise UserError(message)
+            _logger.info("MailDesk: %s", message)
+            return
+        try:
+            account._check_sync_ready()
+            account._sync_mailbox()
+        except UserError as error:
+            if raise_exception:
+                raise
+            _logger.info("MailDesk %s: fetch skipped: %s", account.email, error)
