@@ -56,6 +56,7 @@ class DeltaOptions:
     expand_attachments: bool = False
 
     def to_json(self):
+        """A compact JSON form for tokens."""
         return [list(self.select) if self.select is not None else None, self.newest_first,
                 self.received_op, self.received_since,
                 list(self.change_types) if self.change_types else None, self.top,
@@ -63,12 +64,14 @@ class DeltaOptions:
 
     @classmethod
     def from_json(cls, data):
+        """The options back from ``to_json``'s form."""
         select, newest_first, received_op, received_since, change_types, top, expand = data
         return cls(tuple(select) if select is not None else None, bool(newest_first),
                    received_op, received_since,
                    tuple(change_types) if change_types else None, top, bool(expand))
 
     def matches_received(self, message):
+        """True when the message passes the receivedDateTime filter (if any)."""
         if self.received_op == "ge":
             return message.received >= self.received_since
         if self.received_op == "gt":
@@ -76,6 +79,7 @@ class DeltaOptions:
         return True
 
     def wants(self, change_type):
+        """True when ``changeType`` lets this kind of change through."""
         return self.change_types is None or change_type in self.change_types
 
     def to_query(self):
@@ -111,12 +115,14 @@ class DeltaCursor:
     emitted: int = 0
 
     def to_json(self):
+        """A compact JSON form for tokens."""
         return {"p": self.phase, "f": self.folder_no, "e": self.epoch, "s": self.since,
                 "u": self.until, "k": self.position, "n": self.emitted,
                 "o": self.options.to_json()}
 
     @classmethod
     def from_json(cls, data):
+        """The cursor back from ``to_json``'s form."""
         return cls(phase=data["p"], folder_no=data["f"], epoch=data["e"], since=data["s"],
                    options=DeltaOptions.from_json(data["o"]), until=data["u"],
                    position=data["k"], emitted=data["n"])

@@ -83,10 +83,12 @@ class _Corpus:
         return self.anchor - self.rng.randint(int(min_days * DAY) + 600, int(max_days * DAY))
 
     def message_id(self, sender):
+        """A Message-ID in the sender's domain."""
         domain = sender[1].rpartition("@")[2]
         return "<%016X.%d@%s>" % (self.rng.getrandbits(64), len(self.specs), domain)
 
     def body(self, greeting, signature, html_body=None):
+        """``(content, type)``: a few paragraphs, HTML more often than not."""
         paragraphs = self.rng.sample(PARAGRAPHS, self.rng.randint(1, 3))
         use_html = html_body if html_body is not None else self.rng.random() < 0.6
         if use_html:
@@ -135,6 +137,7 @@ class _Corpus:
         return previous
 
     def file(self, folders):
+        """Store every queued message, oldest first, in its folder."""
         for spec in sorted(self.specs, key=lambda spec: spec["received"]):
             message = Message(
                 number=0, folder_no=0, subject=spec["subject"], body=spec["body"],

@@ -28,14 +28,17 @@ class GraphError(Exception):
         self.headers = headers or {}
 
     def response(self):
+        """The error as a werkzeug response."""
         return graph_error(self.status, self.code, self.message, self.headers)
 
 
 def not_found():
+    """Graph's answer for an id that names nothing in this mailbox."""
     return GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
 
 
 def bad_request(message, code="ErrorInvalidRequest"):
+    """A 400 in Graph's envelope."""
     return GraphError(400, code, message)
 
 
@@ -75,6 +78,7 @@ class GraphCall:
 
     @property
     def args(self):
+        """The query string arguments."""
         return self.request.args
 
     def require(self, accepted):
@@ -141,15 +145,18 @@ class GraphCall:
         return merged
 
     def respond(self, payload, status=200, headers=None):
+        """A JSON answer carrying the applied preferences."""
         return json_response(payload, status=status, headers=self._headers(headers))
 
     def empty(self, status):
+        """An answer without a body (202, 204)."""
         response = Response(status=status)
         for name, value in self._headers(None).items():
             response.headers[name] = value
         return response
 
     def raw(self, data, content_type, status=200):
+        """A non-JSON answer ($value of a message or an attachment)."""
         response = Response(data, status=status, content_type=content_type)
         for name, value in self._headers(None).items():
             response.headers[name] = value

@@ -63,21 +63,23 @@ class IdCodec:
             return None
         return struct.unpack(payload_format, payload)
 
-    # Folder ids never change.
     def folder_id(self, folder_number):
+        """A folder's id; it never changes."""
         return self._encode(_STORE_PREFIX, _FOLDER, struct.pack(">Q", folder_number))
 
     def folder_number(self, text):
+        """The folder number an id names, or ``None``."""
         decoded = self._decode(_STORE_PREFIX, _FOLDER, text, ">Q")
         return decoded[0] if decoded else None
 
-    # A "rest" id names a message in its current folder: it changes with every move
-    # (the generation counts the moves), so a stale one no longer resolves.
     def rest_message_id(self, number, generation):
+        """The default ("rest") id: it changes with every move (``generation`` counts the
+        moves), so a stale one no longer resolves."""
         payload = struct.pack(">QIQ", number, generation, number ^ 0x5A5A5A5A5A5A)
         return self._encode(_STORE_PREFIX, _REST_MESSAGE, payload)
 
     def immutable_message_id(self, number):
+        """The id a message keeps for life (``Prefer: IdType="ImmutableId"``)."""
         payload = struct.pack(">QQ", number, number ^ 0xA5A5A5A5A5A5)
         return self._encode(_IMMUTABLE_PREFIX, _IMMUTABLE_MESSAGE, payload)
 
@@ -92,6 +94,7 @@ class IdCodec:
         return None
 
     def attachment_id(self, number, attachment_number):
+        """The id of an attachment of message ``number``."""
         payload = struct.pack(">QI", number, attachment_number)
         return self._encode(_STORE_PREFIX, _ATTACHMENT, payload)
 

@@ -49,17 +49,20 @@ def parse_select(text, allowed):
 
 
 def recipient(pair):
+    """``{"emailAddress": {"name", "address"}}`` from a ``(name, address)`` pair."""
     name, address = pair
     return {"emailAddress": {"name": name, "address": address}}
 
 
 def change_key(message):
+    """A changeKey that changes with every modification of the message."""
     raw = b"\x09\x00\x00\x00\x16\x00\x00\x00" + struct.pack(
         ">QI", message.number, message.change_number)
     return base64.b64encode(raw).decode("ascii")
 
 
 def etag(message):
+    """The ``@odata.etag`` Graph derives from the changeKey."""
     return 'W/"%s"' % change_key(message)
 
 

@@ -60,6 +60,7 @@ class LazyMailSource:
 
     @property
     def live_count(self):
+        """Messages still served from the formula."""
         return self.count - len(self.detached)
 
     @property
@@ -82,9 +83,11 @@ class LazyMailSource:
         return self.index(number) is not None and number not in self.detached
 
     def received(self, index):
+        """receivedDateTime of message ``index``: evenly spaced, the last one newest."""
         return self.newest - (self.count - 1 - index) * self.step
 
     def key(self, index):
+        """The folder sort key ``(received, number)`` of message ``index``."""
         return (self.received(index), self.first_number + index)
 
     def iter_keys(self, descending=True, after=None):
@@ -107,6 +110,7 @@ class LazyMailSource:
         return index % _UNREAD_EVERY == 0
 
     def internet_message_id(self, index):
+        """The Message-ID of message ``index``."""
         digest = hashlib.sha1(b"large-%d" % index).hexdigest()[:12]
         return "<large.%d.%s@%s>" % (index, digest, self.domain)
 

@@ -71,6 +71,7 @@ class Folder:
 
     @property
     def is_search_folder(self):
+        """True for a mailSearchFolder (a view over other folders)."""
         return self.search is not None
 
     @property
@@ -79,9 +80,11 @@ class Folder:
         return len(self.keys) + (self.lazy.live_count if self.lazy else 0)
 
     def add_key(self, key):
+        """Add a stored member's sort key."""
         bisect.insort(self.keys, key)
 
     def remove_key(self, key):
+        """Drop a stored member's sort key (no error if absent)."""
         index = bisect.bisect_left(self.keys, key)
         if index < len(self.keys) and self.keys[index] == key:
             del self.keys[index]

@@ -54,4 +54,5 @@ def csv(rows):
 
 
 def text(content):
+    """UTF-8 bytes of a text file."""
     return content.encode("utf-8")

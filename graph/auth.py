@@ -196,9 +196,16 @@ class OAuthApp:
         accounts = application.get_accounts()
         if not accounts:
             raise ReauthorizationRequired("no signed-in Microsoft account is stored")
+        # Ask only for what was consented: requesting a scope the user never granted
+        # (say Mail.Send, withheld by an administrator) makes the refresh fail with
+        # consent_required, and the whole mailbox would look unauthorized.
+        granted = self.granted_scopes(token_cache)
+        scopes = [scope for scope in self.MAIL_SCOPES if scope in granted] or list(
+            self.MAIL_SCOPES
+        )
         with _sign_in_failures():
             result = application.acquire_token_silent_with_error(
-                list(self.MAIL_SCOPES), accounts[0], force_refresh=force_refresh
+                scopes, accounts[0], force_refresh=force_refresh
             )
         if not result:
             raise ReauthorizationRequired("the stored Microsoft sign-in has no refresh token")

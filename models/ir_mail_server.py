@@ -103,7 +103,7 @@ class IrMailServer(models.Model):
         self.ensure_one()
         account = self.maildesk_account_id
         account._check_authorized_for_server()
-        account._call_graph(lambda client: client.me())
+        # Scopes first: a missing permission is a consent problem to name, not a failure.
         token_cache = self.env["maildesk.account.token"]._for_account(account).token_cache
         if "Mail.Send" not in OAuthApp.granted_scopes(token_cache):
             raise UserError(self.env._(
@@ -112,6 +112,7 @@ class IrMailServer(models.Model):
                 "organization requires it), then click Authorize Outlook again.",
                 account=account.display_name,
             ))
+        account._call_graph(lambda client: client.me())
         self.sudo().maildesk_confirmed = True
         account._update_connection_state()
 

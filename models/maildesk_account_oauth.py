@@ -252,6 +252,9 @@ class MaildeskAccountOAuth(models.AbstractModel):
 
         Only for failure paths: the request is about to raise, and must not write the
         account row again afterwards (its snapshot predates this commit)."""
+        # Pending ORM writes of this request go first, or flushing them later would
+        # overwrite what is recorded here.
+        self.env.flush_all()
         try:
             with self._independent_env() as env:
                 env[self._name].sudo().browse(self.id).write(vals)

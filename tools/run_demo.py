@@ -89,6 +89,10 @@ def wait_until_serving(process):
     return False
 
 
+def _stop_like_ctrl_c(_signum, _frame):
+    raise KeyboardInterrupt
+
+
 def main():
     try:
         odoo_env.check_odoo()
@@ -96,6 +100,8 @@ def main():
     except odoo_env.PrerequisiteMissing as missing:
         odoo_env.fail(str(missing))
 
+    # `kill` or a CI timeout must stop the emulator and Odoo too, like Ctrl-C does.
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     emulator, endpoints = start_emulator()
     odoo = None
     try:

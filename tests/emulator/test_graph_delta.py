@@ -258,3 +258,22 @@ def test_new_user_mailbox_starts_empty(demo_emulator):
     client = GraphClient(demo_emulator, acquire_token(demo_emulator, email))
     items, _link, pages = client.delta_round(INBOX_DELTA)
     assert items == [] and pages == 1
+
+
+def test_a_message_moved_out_and_back_is_present_at_the_end(fresh, demo_emulator):
+    email, client = fresh
+    message = _fill(demo_emulator, email, 1)[0]
+    rest_client = GraphClient(demo_emulator, acquire_token(demo_emulator, email), prefer=())
+    _items, link, _pages = client.delta_round(INBOX_DELTA)
+    rest_items, rest_link, _pages = rest_client.delta_round(INBOX_DELTA)
+    old_rest_id = rest_items[0]["id"]
+    for destination in ("archive", "inbox"):
+        client.ok("POST", "/me/messages/%s/move" % message["id"], 201,
+                  json={"destinationId": destination})
+    changes = client.delta_round(link)[0]
+    assert _ids(changes) == [message["id"]] and _removed(changes) == {}
+    rest_changes = rest_client.delta_round(rest_link)[0]
+    assert _removed(rest_changes) == {old_rest_id: "changed"}
+    new_rest_id = _ids(rest_changes)[0]
+    assert new_rest_id != old_rest_id
+    assert rest_client.ok("GET", "/me/messages/" + new_rest_id)["subject"] == "Message 0"
