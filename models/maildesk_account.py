@@ -1,7 +1,5 @@
 import logging
 
-from markupsafe import escape
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import email_normalize
@@ -79,9 +77,15 @@ class MaildeskAccount(models.Model):
     outgoing_server_ids = fields.One2many(
         "ir.mail_server", "maildesk_account_id", string="Outgoing Mail Servers"
     )
-    is_incoming_confirmed = fields.Boolean(compute="_compute_server_readiness")
-    is_outgoing_confirmed = fields.Boolean(compute="_compute_server_readiness")
-    setup_checklist = fields.Html(compute="_compute_setup_checklist", sanitize=False)
+    is_incoming_confirmed = fields.Boolean(
+        "Incoming Server Confirmed", compute="_compute_server_readiness"
+    )
+    is_outgoing_confirmed = fields.Boolean(
+        "Outgoing Server Tested", compute="_compute_server_readiness"
+    )
+    # The setup checklist on the form: each step a user must still do.
+    is_oauth_configured = fields.Boolean("OAuth Configured", compute="_compute_setup_steps")
+    is_authorized = fields.Boolean("Mailbox Authorized", compute="_compute_setup_steps")
     oauth_configuration_error = fields.Text(compute="_compute_oauth_configuration_error")
 
     _sql_constraints = [
@@ -109,31 +113,11 @@ class MaildeskAccount(models.Model):
         for account in self:
             account.oauth_configuration_error = error if account.provider == "outlook" else False
 
-    @api.depends("state", "is_incoming_confirmed", "is_outgoing_confirmed")
-    @api.depends_context("uid")
-    def _compute_setup_checklist(self):
-        configuration_error = self.env["maildesk.graph.service"]._oauth_configuration_error()
+    @api.depends("state", "oauth_configuration_error")
+    def _compute_setup_steps(self):
         for account in self:
-            steps = [
-                (not configuration_error,
-                 self.env._("Microsoft OAuth configured (Settings ▸ Outlook Credentials)")),
-                (account.state in ("authorized", "active"),
-                 self.env._("Mailbox authorized (Authorize Outlook)")),
-                (account.is_incoming_confirmed,
-                 self.env._("Incoming Mail Server “Outlook OAuth / Microsoft Graph” confirmed")),
-                (account.is_outgoing_confirmed,
-                 self.env._("Outgoing Mail Server “Outlook / Microsoft 365” tested")),
-            ]
-            items = "".join(
-                '<li class="%s"><i class="fa fa-fw %s"/> %s</li>'
-                % (
-                    "text-success" if done else "text-muted",
-                    "fa-check-circle" if done else "fa-circle-o",
-                    escape(label),
-                )
-                for done, label in steps
-            )
-            account.setup_checklist = '<ul class="list-unstyled mb-0">%s</ul>' % items
+            account.is_oauth_configured = not account.oauth_configuration_error
+            account.is_authorized = account.state in ("authorized", "active")
 
     @api.constrains("email")
     def _check_email(self):

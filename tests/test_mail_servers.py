@@ -277,8 +277,10 @@ class TestMailServers(MaildeskEmulatorCase):
     # -- the sync gate ------------------------------------------------------------------------
 
     def checklist_done(self):
-        self.account.invalidate_recordset(["setup_checklist"])
-        return self.account.setup_checklist.count("fa-check-circle")
+        steps = ["is_oauth_configured", "is_authorized", "is_incoming_confirmed",
+                 "is_outgoing_confirmed"]
+        self.account.invalidate_recordset(steps)
+        return sum(self.account[step] for step in steps)
 
     def test_sync_is_refused_until_both_servers_are_confirmed(self):
         self.assertEqual(self.checklist_done(), 1)  # only the OAuth settings

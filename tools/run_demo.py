@@ -156,7 +156,7 @@ def main():
     finally:
         for process in (odoo, emulator):
             if process and process.poll() is None:
-                process.send_signal(signal.SIGINT)
+                process.terminate()
                 try:
                     process.wait(10)
                 except subprocess.TimeoutExpired:

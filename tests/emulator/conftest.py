@@ -171,6 +171,8 @@ class Tenant:
             "redirect_uri": params["redirect_uri"],
             "code_verifier": self.verifier,
             "scope": params["scope"],
+            # As msal sends it: without it Entra ID leaves client_info out of the answer.
+            "client_info": "1",
         }
         data.update(overrides)
         return self.token_request({k: v for k, v in data.items() if v is not None})

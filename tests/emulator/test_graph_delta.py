@@ -118,11 +118,12 @@ def test_moves_show_as_new_in_the_target_folder(fresh, demo_emulator):
               json={"destinationId": "archive"})
     arrived, archive_link, _pages = client.delta_round(archive_link)
     assert _ids(arrived) == [message["id"]]
-    client.ok("DELETE", "/me/messages/%s" % message["id"], 204)  # to Deleted Items
+    client.ok("DELETE", "/me/messages/%s" % message["id"], 204)  # a soft delete
     left, _link, _pages = client.delta_round(archive_link)
     assert _removed(left) == {message["id"]: "changed"}
-    trash = client.ok("GET", "/me/mailFolders/deleteditems/messages?$select=subject")["value"]
-    assert [item["id"] for item in trash] == [message["id"]]
+    recoverable = client.ok(
+        "GET", "/me/mailFolders/recoverableitemsdeletions/messages?$select=subject")["value"]
+    assert [item["id"] for item in recoverable] == [message["id"]]
 
 
 def test_a_message_changed_twice_is_reported_once_with_its_latest_state(fresh, demo_emulator):

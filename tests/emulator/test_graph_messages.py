@@ -240,12 +240,20 @@ def test_copy_makes_a_second_message(fresh, demo_emulator):
     assert client.ok("GET", "/me/messages/" + delivered["id"])["subject"] == "Copy me"
 
 
-def test_delete_goes_to_deleted_items_then_away(fresh, demo_emulator):
+def test_delete_is_a_soft_delete_into_recoverable_items_then_away(fresh, demo_emulator):
     address, client = fresh
     delivered = deliver(demo_emulator, address, subject="Delete me")
-    assert client.delete("/me/messages/" + delivered["id"]).status_code == 204
+    response = client.delete("/me/messages/" + delivered["id"])
+    assert response.status_code == 204 and response.content == b""
+    # Not into Deleted Items (that is Outlook's Delete): into Recoverable Items, which
+    # neither the folder tree nor /me/messages shows.
     trashed = client.ok("GET", "/me/messages/" + delivered["id"])
-    assert trashed["parentFolderId"] == client.ok("GET", "/me/mailFolders/deleteditems")["id"]
+    recoverable = client.ok("GET", "/me/mailFolders/recoverableitemsdeletions")
+    assert trashed["parentFolderId"] == recoverable["id"]
+    assert client.ok("GET", "/me/mailFolders/deleteditems")["totalItemCount"] == 0
+    assert client.ok("GET", "/me/messages?$select=id")["value"] == []
+    listed = client.ok("GET", "/me/mailFolders?includeHiddenFolders=true&$top=100")["value"]
+    assert recoverable["id"] not in {folder["id"] for folder in listed}
     assert client.delete("/me/messages/" + delivered["id"]).status_code == 204
     gone = client.get("/me/messages/" + delivered["id"])
     assert gone.status_code == 404

@@ -116,11 +116,11 @@ def test_unknown_code(tenant):
     _error(tenant.redeem("0.bogus", params), 400, "invalid_grant", 70000)
 
 
-def test_unknown_app(tenant):
+def test_unknown_app_is_an_unauthorized_client_400(tenant):
     code, params = tenant.code_by_auto_consent()
 
     _error(tenant.redeem(code, params, client_id="00000000-0000-0000-0000-000000000000"),
-           401, "invalid_client", 700016)
+           400, "unauthorized_client", 700016)
 
 
 def test_missing_secret(tenant):

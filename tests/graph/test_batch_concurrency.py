@@ -2,6 +2,8 @@
 
 import threading
 
+from graph import GraphClient, TokenProvider
+
 
 def test_batch_of_45_goes_in_three_round_trips_and_keeps_order(mailbox, client):
     ids = [message["id"] for message in mailbox.messages("inbox")][:45]
@@ -54,3 +56,37 @@ def test_many_threads_never_exceed_four_requests_in_flight(mailbox, client):
     assert log["peak_in_flight"][mailbox.email] == 4
     assert not log["throttled"]
     assert log["by_endpoint"].get("GET /v1.0/me/messages/{id}") == len(ids)
+
+
+def test_two_clients_of_one_mailbox_share_the_four_slots(mailbox, oauth_app, auth_result,
+                                                          emulator, sleeps):
+    # Odoo builds a client per job: two jobs on one mailbox must still stay within four.
+    clients = [
+        GraphClient(TokenProvider(oauth_app, auth_result.token_cache),
+                    graph_url=emulator.graph, ca_bundle=emulator.ca_file, sleep=sleeps)
+        for _ in range(2)
+    ]
+    ids = [message["id"] for message in mailbox.messages("inbox")][:40]
+    mailbox.fault("latency", count=len(ids), latency_ms=50, path_contains="/me/messages/")
+    mailbox.clear_log()
+    errors = []
+
+    def read(client, message_id):
+        try:
+            client.get_message(message_id, select=["subject"])
+        except Exception as exc:  # surfaced through the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read, args=(clients[number % 2], message_id))
+               for number, message_id in enumerate(ids)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for client in clients:
+        client.close()
+    assert errors == []
+    log = mailbox.requests_log()
+    assert log["peak_in_flight"][mailbox.email] == 4
+    assert not log["throttled"] and "429" not in log["by_status"]
+    assert sleeps.waits == []

@@ -31,12 +31,24 @@ def test_retry_after_in_seconds_and_as_http_date():
                              now=now) == 0
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+    # Floats in form only: no wait can be honoured for these.
+    assert parse_retry_after("inf") is None
+    assert parse_retry_after("nan") is None
 
 
 @pytest.mark.parametrize(("status", "body", "expected"), [
     (410, b'{"error":{"code":"SyncStateNotFound","message":"gone"}}', SyncStateExpired),
     (400, b'{"error":{"code":"syncStateNotFound","message":"gone"}}', SyncStateExpired),
     (400, b'{"error":{"code":"ResyncRequired","message":"again"}}', SyncStateExpired),
+    (400, b'{"error":{"code":"resyncRequired","message":"again"}}', SyncStateExpired),
+    (400, b'{"error":{"code":"SYNCSTATENOTFOUND","message":"gone"}}', SyncStateExpired),
+    # The specific reason nested in an inner error, under either spelling of the key.
+    (400, b'{"error":{"code":"ErrorInvalidRequest","message":"m",'
+          b'"innerError":{"code":"syncStateNotFound"}}}', SyncStateExpired),
+    (400, b'{"error":{"code":"BadRequest","message":"m",'
+          b'"innererror":{"code":"x","innererror":{"code":"ResyncRequired"}}}}', SyncStateExpired),
+    # A sync reset: 410 with a Location and possibly no body at all.
+    (410, b"", SyncStateExpired),
     (403, b'{"error":{"code":"ErrorAccessDenied","message":"no"}}', PermissionDenied),
     (404, b'{"error":{"code":"ErrorItemNotFound","message":"no"}}', NotFound),
     (429, b'{"error":{"code":"ApplicationThrottled","message":"slow"}}', Throttled),
@@ -53,6 +65,8 @@ def test_request_id_is_read_from_lower_case_innererror():
     body = b'{"error":{"code":"X","message":"m","innererror":{"request-id":"abc"}}}'
     assert error_for_response(400, body, {}).request_id == "abc"
     assert error_for_response(400, b"", {"request-id": "hdr"}).request_id == "hdr"
+    nested = b'{"error":{"code":"X","message":"m","innerError":{"innerError":{"request-id":"n"}}}}'
+    assert error_for_response(400, nested, {}).request_id == "n"
 
 
 @pytest.mark.parametrize(("answer", "expected", "aadsts"), [

@@ -36,6 +36,13 @@ def test_503_with_retry_after_is_retried(quiet_log, client, sleeps):
     assert quiet_log.count(ME) == 3
 
 
+def test_504_with_retry_after_is_honoured_for_a_read(quiet_log, client, sleeps):
+    quiet_log.fault("504", count=2, retry_after=3, path_contains="/v1.0/me")
+    assert client.me()["userPrincipalName"]
+    assert sleeps.waits == [3, 3]
+    assert quiet_log.count(ME) == 3
+
+
 def test_504_without_retry_after_backs_off_exponentially(quiet_log, client, sleeps):
     quiet_log.fault("504", count=4, path_contains="/v1.0/me")
     client.me()

@@ -4,8 +4,6 @@ import uuid
 
 import pytest
 
-from graph import MessageTooLarge
-
 
 def mime_message(subject, message_id, to="friend@example.com"):
     return (
@@ -69,10 +67,3 @@ def test_reply_all_and_forward(mailbox, client):
 def test_reply_refuses_comment_with_a_body(mailbox, client):
     with pytest.raises(ValueError):
         client.reply("any", comment="x", message={"body": {"content": "y"}})
-
-
-def test_oversized_mime_is_refused_before_sending(mailbox, client):
-    mailbox.clear_log()
-    with pytest.raises(MessageTooLarge):
-        client.send_mime(b"Subject: big\r\n\r\n" + b"x" * (3 * 1024 * 1024 + 200_000))
-    assert mailbox.count("POST /v1.0/me/sendMail") == 0

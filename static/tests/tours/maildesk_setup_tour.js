@@ -68,7 +68,7 @@ registry.category("web_tour.tours").add("maildesk_setup_tour", {
         },
         {
             content: "The checklist shows the sign-in as done",
-            trigger: ".o_field_widget[name=setup_checklist] li.text-success:contains(Mailbox authorized)",
+            trigger: ".o_field_widget[name=is_authorized] input:checked",
         },
         ...createServer("maildesk_menu_incoming_servers", "server_type"),
         {

@@ -1,0 +1,121 @@
+"""Keeping a signed-in mailbox signed in: rotated refresh tokens, partial consent,
+no replay of failed answers, bounded waits, against the emulator."""
+
+import json
+import time
+
+import pytest
+
+from graph import (
+    AuthenticationFailed,
+    ClientConfigurationError,
+    GraphClient,
+    OAuthApp,
+    PermissionDenied,
+    ReauthorizationRequired,
+    TokenProvider,
+    TransientError,
+)
+from tests.graph.conftest import DEMO_USER, sign_in
+
+MIME = (
+    b"From: demo@maildesk.example\r\nTo: friend@example.com\r\n"
+    b"Subject: Consent check\r\nMessage-ID: <consent-check@maildesk.example>\r\n"
+    b"Content-Type: text/plain\r\n\r\nHello\r\n"
+)
+
+
+def refresh_tokens(token_cache):
+    return {entry["secret"] for entry in json.loads(token_cache)["RefreshToken"].values()}
+
+
+def graph_client(emulator, provider, sleeps):
+    return GraphClient(provider, graph_url=emulator.graph, ca_bundle=emulator.ca_file,
+                       sleep=sleeps)
+
+
+def test_rotated_refresh_token_reaches_the_store(mailbox, emulator, oauth_app, auth_result,
+                                                 sleeps):
+    stored = []
+    provider = TokenProvider(oauth_app, auth_result.token_cache, on_cache_changed=stored.append)
+    client = graph_client(emulator, provider, sleeps)
+    mailbox.control("POST", "/tokens/expire", json={"email": DEMO_USER})
+    assert client.me()["userPrincipalName"].lower() == DEMO_USER  # 401, refresh, retry
+    client.close()
+
+    assert len(stored) == 1 and stored[0] == provider.token_cache
+    assert refresh_tokens(stored[0]) != refresh_tokens(auth_result.token_cache)
+    # The next process starts from what was stored and refreshes fine...
+    token, _ = oauth_app.access_token(stored[0], force_refresh=True)
+    assert token
+    # ...while the cache from before the rotation no longer can (single-use refresh tokens).
+    with pytest.raises(ReauthorizationRequired):
+        oauth_app.access_token(auth_result.token_cache, force_refresh=True)
+
+
+def test_mailbox_authorized_without_mail_send_keeps_refreshing(mailbox, emulator, oauth_app,
+                                                               monkeypatch, sleeps):
+    # An administrator withheld Mail.Send: the user consented to reading only.
+    with monkeypatch.context() as patched:
+        patched.setattr(OAuthApp, "MAIL_SCOPES", ("User.Read", "Mail.ReadWrite"))
+        result = sign_in(emulator, oauth_app)
+    assert "Mail.Send" not in result.granted_scopes
+
+    token, cache = oauth_app.access_token(result.token_cache, force_refresh=True)
+    assert token and cache
+    token, cache = oauth_app.access_token(cache, force_refresh=True)
+    assert token and cache
+
+    client = graph_client(emulator, TokenProvider(oauth_app, cache), sleeps)
+    assert {m["id"] for page in client.delta_pages("inbox", page_size=500)
+            for m in page.messages} == {m["id"] for m in mailbox.messages("inbox")}
+    with pytest.raises(PermissionDenied):
+        client.send_mime(MIME)
+    client.close()
+    assert mailbox.sent() == []
+
+
+def test_fixed_secret_works_at_once_on_the_same_app(mailbox, oauth_app, auth_result):
+    secret_path = "/apps/%s/secret" % mailbox.client_id
+    mailbox.control("POST", secret_path, json={"expired": True})
+    with pytest.raises(ClientConfigurationError):
+        oauth_app.access_token(auth_result.token_cache, force_refresh=True)
+    # The administrator renews the secret; msal would replay its cached 400 for 60 s.
+    mailbox.control("POST", secret_path, json={"expired": False})
+    token, cache = oauth_app.access_token(auth_result.token_cache, force_refresh=True)
+    assert token and cache
+
+
+def test_throttled_sign_in_service_is_not_replayed(mailbox, oauth_app, auth_result):
+    mailbox.fault("429", count=1, retry_after=30, path_contains="/oauth2/v2.0/token")
+    with pytest.raises(TransientError) as caught:
+        oauth_app.access_token(auth_result.token_cache, force_refresh=True)
+    assert not isinstance(caught.value, AuthenticationFailed)
+    # msal would answer the cached 429 for the 30 s Microsoft asked for.
+    token, cache = oauth_app.access_token(auth_result.token_cache, force_refresh=True)
+    assert token and cache
+
+
+def test_slow_sign_in_service_times_out_as_transient(mailbox, emulator, auth_result):
+    app = OAuthApp(mailbox.client_id, mailbox.client_secret, login_url=emulator.login,
+                   ca_bundle=emulator.ca_file, timeout=0.5)
+    app.access_token(auth_result.token_cache)  # discovery done; only the refresh is slow
+    mailbox.fault("latency", count=1, latency_ms=2000, path_contains="/oauth2/v2.0/token")
+    started = time.monotonic()
+    with pytest.raises(TransientError) as caught:
+        app.access_token(auth_result.token_cache, force_refresh=True)
+    assert time.monotonic() - started < 1.8
+    assert not isinstance(caught.value, AuthenticationFailed)
+    app.close()
+
+
+def test_network_failure_during_the_forced_refresh_is_not_an_auth_failure(mailbox, client):
+    client.me()
+    mailbox.control("POST", "/tokens/expire", json={"email": DEMO_USER})
+    mailbox.fault("reset", count=2, path_contains="/oauth2/v2.0/token")
+    with pytest.raises(TransientError) as caught:
+        client.me()
+    assert not isinstance(caught.value, AuthenticationFailed)
+    mailbox.control("DELETE", "/faults")
+    # Once the sign-in service answers again, the same client carries on.
+    assert client.me()["userPrincipalName"].lower() == DEMO_USER
