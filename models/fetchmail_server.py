@@ -20,7 +20,8 @@ class FetchmailServer(models.Model):
         "maildesk.account",
         "Mailbox Account",
         index="btree_not_null",
-        ondelete="set null",
+        # Without its mailbox the server can do nothing: it goes with the account.
+        ondelete="cascade",
         domain="[('provider', '=', 'outlook'), ('state', '!=', 'draft')]",
         help="An Outlook mailbox account that has been authorized (Authorize Outlook).",
     )

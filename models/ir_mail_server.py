@@ -20,7 +20,8 @@ class IrMailServer(models.Model):
         "maildesk.account",
         "Mailbox Account",
         index="btree_not_null",
-        ondelete="set null",
+        # Without its mailbox the server can do nothing: it goes with the account.
+        ondelete="cascade",
         domain="[('provider', '=', 'outlook'), ('state', '!=', 'draft')]",
     )
     maildesk_confirmed = fields.Boolean(

@@ -16,9 +16,11 @@ from ..graph import (
     AuthorizationDenied,
     ClientConfigurationError,
     GraphError,
+    MessageTooLarge,
     NotFound,
     PermissionDenied,
     ReauthorizationRequired,
+    Throttled,
     TransientError,
 )
 
@@ -190,11 +192,32 @@ class MaildeskAccountOAuth(models.AbstractModel):
             )
             self._write_independently({"last_error": message})
             raise UserError(message) from error
+        except Throttled as error:
+            # Throttling and network trouble say nothing about the grant: no count.
+            message = self.env._(
+                "Microsoft asks MailDesk to slow down for %(account)s: try again in %(seconds)s "
+                "seconds; nothing is lost.",
+                account=self.display_name, seconds=int(error.retry_after or 60),
+            )
+            self._write_independently({"last_error": message})
+            raise UserError(message) from error
         except TransientError as error:
-            # Network trouble or throttling: nothing wrong with the grant, so no count.
             message = self.env._(
                 "Microsoft could not be reached for %(account)s (%(error)s). MailDesk will try "
                 "again; nothing is lost.", account=self.display_name, error=error.message,
+            )
+            self._write_independently({"last_error": message})
+            raise UserError(message) from error
+        except MessageTooLarge as error:
+            raise UserError(self.env._(
+                "Microsoft refused the message as too large for %(account)s: %(error)s",
+                account=self.display_name, error=error.message,
+            )) from error
+        except GraphError as error:
+            # Anything else Microsoft refused: say what it said, never a traceback.
+            message = self.env._(
+                "Microsoft refused the request for %(account)s: %(error)s",
+                account=self.display_name, error=str(error),
             )
             self._write_independently({"last_error": message})
             raise UserError(message) from error

@@ -138,10 +138,20 @@ class TestAccountOAuth(MaildeskEmulatorCase):
             )
             self.assertFalse({"token_cache", "pending_flow"} & set(account_fields))
 
-    def test_deleting_the_account_deletes_its_tokens(self):
+    def test_deleting_the_account_deletes_its_tokens_and_servers(self):
         self.authorize()
         token = self.env["maildesk.account.token"].sudo().search(
             [("account_id", "=", self.account.id)])
+        incoming = self.env["fetchmail.server"].create({
+            "name": "Outlook", "server_type": "maildesk_graph",
+            "maildesk_account_id": self.account.id,
+        })
+        outgoing = self.env["ir.mail_server"].create({
+            "name": "Outlook", "smtp_authentication": "maildesk_graph",
+            "maildesk_account_id": self.account.id,
+        })
         self.assertTrue(token)
         self.account.with_user(self.owner).unlink()
         self.assertFalse(token.exists())
+        self.assertFalse(incoming.exists())
+        self.assertFalse(outgoing.exists())

@@ -345,6 +345,22 @@ class TestMailServers(MaildeskEmulatorCase):
         self.assertEqual(self.account.state, "authorized")
         self.assertIn("Microsoft could not be reached", self.account.last_error)
 
+    def test_throttling_is_not_an_authorization_failure(self):
+        self.authorize()
+        incoming = self.incoming_server()
+        # A wait longer than MailDesk is willing to hold a request for: told, not retried.
+        self.control("POST", "/faults", {"count": 1, "kind": "429", "retry_after": 900,
+                                         "path_contains": "/me"})
+
+        message = self.failed(incoming.button_confirm_login)
+
+        self.assertIn("slow down", message)
+        self.assertIn("900 seconds", message)
+        self.assertEqual(self.account.auth_failure_count, 0)
+        self.assertEqual(incoming.state, "draft")
+        incoming.button_confirm_login()  # once the wait is over, it goes through
+        self.assertEqual(incoming.state, "done")
+
     def test_rotated_client_secret_counts_and_points_to_the_settings(self):
         self.authorize()
         incoming = self.incoming_server()
