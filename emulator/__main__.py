@@ -12,6 +12,7 @@ import sys
 import tempfile
 import threading
 
+from .persistence import STATE_FILE, StateSaver, load_state_file
 from .server import create_server
 from .signing import SigningKey
 from .state import EmulatorState
@@ -33,7 +34,15 @@ def parse_args(argv=None):
         help="keeps the CA, server certificate and signing key across runs "
         "(default: a fresh temporary directory, removed on exit)",
     )
-    parser.add_argument("--seed", default="none", help="none, demo or large:N")
+    parser.add_argument(
+        "--persist",
+        action="store_true",
+        help="keep apps, users, mail, tokens and settings in STATE_DIR/state.json: saved "
+        "as they change and at exit, loaded at start (needs --state-dir)",
+    )
+    parser.add_argument("--seed", default="none",
+                        help="none, demo or large:N (with --persist: only when nothing "
+                        "was saved yet)")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     parser.add_argument(
         "--exit-with-stdin",
@@ -46,15 +55,30 @@ def parse_args(argv=None):
 def main(argv=None):
     """Start the emulator and serve until SIGTERM / SIGINT."""
     args = parse_args(argv)
+    if args.persist and not args.state_dir:
+        # A temporary state directory is removed on exit: nothing would survive.
+        print("python -m emulator: --persist needs --state-dir", file=sys.stderr)
+        return 2
     temporary_dir = None
     state_dir = args.state_dir
     if not state_dir:
         state_dir = temporary_dir = tempfile.mkdtemp(prefix="maildesk-emulator-")
     os.makedirs(state_dir, exist_ok=True)
+    saver = None
     try:
         tls_files = ensure_tls_files(state_dir)
         state = EmulatorState(SigningKey.load_or_create(os.path.join(state_dir, SIGNING_KEY_FILE)))
-        if args.seed and args.seed != "none":
+        loaded = False
+        if args.persist:
+            state_file = os.path.join(state_dir, STATE_FILE)
+            try:
+                loaded = load_state_file(state, state_file)
+            except ValueError as error:
+                print("python -m emulator: cannot load %s: %s (move it away to start afresh)"
+                      % (state_file, error), file=sys.stderr)
+                return 2
+        # A saved state already holds whatever a seed once made, and what happened since.
+        if args.seed and args.seed != "none" and not loaded:
             from .seed import apply_seed
 
             try:
@@ -62,8 +86,13 @@ def main(argv=None):
             except ValueError as error:
                 print("python -m emulator: --seed %s: %s" % (args.seed, error), file=sys.stderr)
                 return 2
+        if args.persist:
+            saver = StateSaver(state, state_file)
+            saver.save()
+            saver.start()
         server = create_server(
-            state, args.host, args.port, server_ssl_context(tls_files), verbose=args.verbose
+            state, args.host, args.port, server_ssl_context(tls_files), verbose=args.verbose,
+            on_change=saver.changed if saver else None,
         )
         # SIGTERM (what EmulatorProcess.stop sends) ends the loop like Ctrl-C does.
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
@@ -80,6 +109,8 @@ def main(argv=None):
         finally:
             server.server_close()
     finally:
+        if saver is not None:
+            saver.close()
         if temporary_dir:
             shutil.rmtree(temporary_dir, ignore_errors=True)
     return 0

@@ -21,6 +21,7 @@ from .aad_errors import (
 )
 from .consent_page import consent_page, error_page, form_post_page
 from .scopes import describe, parse_scopes
+from .token_endpoint import client_info
 
 # Parameters carried from the GET through the consent form's POST.
 CARRIED_PARAMETERS = (
@@ -97,7 +98,12 @@ class AuthorizeRequest:
         )
         # session_state identifies the browser session; one per user is plausible enough.
         session_state = str(uuid.uuid5(uuid.NAMESPACE_URL, user.id))
-        return self.redirect({"code": code.value, "session_state": session_state})
+        result = {"code": code.value}
+        if self.params.get("client_info") == "1":
+            # Asked for by msal, which routes the code redemption with it.
+            result["client_info"] = client_info(user, self.state)
+        result["session_state"] = session_state
+        return self.redirect(result)
 
     def consent_form(self, email="", error=None):
         """The sign-in + consent page, keeping every original parameter."""

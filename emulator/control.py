@@ -198,6 +198,8 @@ _SETTING_RULES = {
     "access_token_lifetime": (int, 1),
     "concurrency_limit": (int, 1),
     "concurrency_retry_after": (int, 0),
+    "rate_limit": (int, 1),
+    "rate_window": (int, 1),
 }
 
 

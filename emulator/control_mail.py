@@ -193,7 +193,8 @@ def _list_mailboxes(request, state):
 def _list_folders(request, state, email):
     mailbox = _mailbox(state, email)
     with mailbox.lock:
-        folders = [folder_summary(mailbox, folder) for folder in mailbox.all_folders()]
+        folders = [folder_summary(mailbox, folder)
+                   for folder in mailbox.all_folders(include_recoverable=True)]
     return json_response({"folders": folders})
 
 

@@ -54,21 +54,25 @@ class DeltaOptions:
     change_types: tuple | None = None
     top: int | None = None
     expand_attachments: bool = False
+    attachment_select: tuple | None = None
 
     def to_json(self):
         """A compact JSON form for tokens."""
         return [list(self.select) if self.select is not None else None, self.newest_first,
                 self.received_op, self.received_since,
                 list(self.change_types) if self.change_types else None, self.top,
-                self.expand_attachments]
+                self.expand_attachments,
+                list(self.attachment_select) if self.attachment_select is not None else None]
 
     @classmethod
     def from_json(cls, data):
         """The options back from ``to_json``'s form."""
-        select, newest_first, received_op, received_since, change_types, top, expand = data
+        select, newest_first, received_op, received_since, change_types, top, expand = data[:7]
+        attachment_select = data[7] if len(data) > 7 else None
         return cls(tuple(select) if select is not None else None, bool(newest_first),
                    received_op, received_since,
-                   tuple(change_types) if change_types else None, top, bool(expand))
+                   tuple(change_types) if change_types else None, top, bool(expand),
+                   tuple(attachment_select) if attachment_select is not None else None)
 
     def matches_received(self, message):
         """True when the message passes the receivedDateTime filter (if any)."""
@@ -98,6 +102,8 @@ class DeltaOptions:
             query["$top"] = self.top
         if self.expand_attachments:
             query["$expand"] = "attachments"
+            if self.attachment_select is not None:
+                query["$expand"] += "($select=%s)" % ",".join(self.attachment_select)
         return query
 
 

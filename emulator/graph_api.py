@@ -9,7 +9,7 @@ collapse to the innermost folder, and folder-scoped message URLs become ``/me/me
 
 import re
 
-from . import batch, graph_delta, graph_folders, graph_messages, graph_send
+from . import batch, graph_delta, graph_folders, graph_messages, graph_send, graph_uploads
 from .graph_call import USER_SCOPES, GraphCall, GraphError
 
 _ID = r"(?P<%s>[^/]+)"
@@ -68,6 +68,8 @@ _ROUTES = [
      lambda call, folder: graph_messages.list_messages(call, folder)),
     ("POST", _FOLDER + "/messages", lambda call, folder: graph_send.create_draft(call, folder)),
     ("GET", "/me/messages", graph_messages.list_messages),
+    # Before the message routes, whose {id} would otherwise swallow "delta".
+    ("GET", "/me/messages/delta", graph_delta.mailbox_wide_delta),
     ("POST", "/me/messages", graph_send.create_draft),
     ("POST", "/me/sendMail", graph_send.send_mail),
     ("GET", _MESSAGE, graph_messages.get_message),
@@ -76,6 +78,7 @@ _ROUTES = [
     ("GET", _MESSAGE + r"/\$value", graph_messages.get_mime),
     ("GET", _MESSAGE + "/attachments", graph_messages.list_attachments),
     ("POST", _MESSAGE + "/attachments", graph_messages.add_attachment),
+    ("POST", _MESSAGE + "/attachments/createUploadSession", graph_uploads.create_upload_session),
     ("GET", _ATTACHMENT, graph_messages.get_attachment),
     ("DELETE", _ATTACHMENT, graph_messages.delete_attachment),
     ("GET", _ATTACHMENT + r"/\$value", graph_messages.attachment_value),

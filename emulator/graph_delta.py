@@ -12,6 +12,7 @@ from .graph_json import (
     message_json,
     parse_select,
 )
+from .graph_messages import expand_attachments
 from .message_model import parse_iso
 
 _FILTER = re.compile(r"^\s*receivedDateTime\s+(ge|gt)\s+'?([^'\s]+)'?\s*$", re.IGNORECASE)
@@ -28,6 +29,13 @@ def sync_state_not_found(call, folder, options):
     return GraphError(410, "SyncStateNotFound",
                       "The sync state generation is not found or has expired.",
                       headers={"Location": location})
+
+
+def mailbox_wide_delta(call):
+    """GET /me/messages/delta: Graph tracks messages per folder only."""
+    call.require(READ_SCOPES)
+    raise GraphError(400, "BadRequest", "Unsupported request: Change tracking is not "
+                     "supported against 'microsoft.graph.message'.")
 
 
 def parse_options(call):
@@ -63,13 +71,11 @@ def parse_options(call):
         if not args["$top"].isdigit() or int(args["$top"]) < 1:
             raise bad_request("Invalid $top value.", "ErrorInvalidUrlQuery")
         top = int(args["$top"])
-    expand = args.get("$expand")
-    if expand is not None and expand.strip().lower() != "attachments":
-        raise bad_request("Only $expand=attachments is supported.", "ErrorInvalidUrlQuery")
+    expand, attachment_select = expand_attachments(call)
     return delta.DeltaOptions(
         select=select, newest_first=orderby is not None, received_op=received_op,
         received_since=received_since, change_types=change_types, top=top,
-        expand_attachments=expand is not None,
+        expand_attachments=expand, attachment_select=attachment_select,
     )
 
 
@@ -104,7 +110,8 @@ def message_delta(call, folder_ref):
                 item.update(message_json(mailbox, message, call.immutable, options.select,
                                          body_type))
                 if options.expand_attachments:
-                    item["attachments"] = attachments_json(mailbox, message)
+                    item["attachments"] = attachments_json(mailbox, message,
+                                                           options.attachment_select)
             else:
                 _kind, number, generation, reason = entry
                 item["id"] = (mailbox.ids.immutable_message_id(number) if generation is None

@@ -151,7 +151,7 @@ def folder_tree_delta(call):
                 state = delta.unseal(mailbox, token)
                 phase, since, until, position = state["p"], state["s"], state["u"], state["k"]
             except (delta.SyncStateNotFound, KeyError, TypeError) as error:
-                raise _sync_state_not_found() from error
+                raise _sync_state_not_found(call) from error
             if phase == "d":
                 phase, until, position = "c", mailbox.tree_seq, 0
         else:
@@ -180,6 +180,9 @@ def _folder_exists():
     return GraphError(409, "ErrorFolderExists", "A folder with the specified name already exists.")
 
 
-def _sync_state_not_found():
+def _sync_state_not_found(call):
+    # Like message delta's sync reset: the Location starts a new round (empty token).
     return GraphError(410, "SyncStateNotFound",
-                      "The sync state generation is not found or has expired.")
+                      "The sync state generation is not found or has expired.",
+                      headers={"Location": call.link("/me/mailFolders/delta",
+                                                     {"$deltatoken": ""})})

@@ -15,10 +15,11 @@ TOKEN_PROBLEMS = {
 
 
 class GraphCaller:
-    """The user and scopes a valid access token stands for."""
+    """The user, app and scopes a valid access token stands for."""
 
-    def __init__(self, user, scopes):
+    def __init__(self, user, client_id, scopes):
         self.user = user
+        self.client_id = client_id
         self.scopes = scopes
 
 
@@ -34,7 +35,7 @@ def authenticate(request, state):
     user = state.user(token.user_email)
     if user is None:
         return None, _unauthorized(request, "The user or the mailbox no longer exists.")
-    return GraphCaller(user, token.scopes), None
+    return GraphCaller(user, token.client_id, token.scopes), None
 
 
 def _unauthorized(request, message, token_sent=True):
@@ -54,6 +55,19 @@ def mailbox_not_enabled():
         404,
         "MailboxNotEnabledForRESTAPI",
         "The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
+    )
+
+
+def rate_throttled(retry_after):
+    """429 for an app past its request allowance on a mailbox (10,000 per 10 minutes).
+
+    Microsoft documents the limit and the 429, not this message's wording.
+    """
+    return graph_error(
+        429,
+        "ApplicationThrottled",
+        "Application is over its request limit for this mailbox.",
+        headers={"Retry-After": str(retry_after)},
     )
 
 

@@ -1,6 +1,7 @@
 """Graph's JSON shapes for messages, folders and attachments."""
 
 import base64
+import re
 import struct
 from urllib.parse import quote
 
@@ -20,6 +21,13 @@ DEFAULT_MESSAGE_FIELDS = (
 # Only returned when $select names them.
 SELECT_ONLY_MESSAGE_FIELDS = ("uniqueBody", "internetMessageHeaders")
 MESSAGE_FIELDS = frozenset(DEFAULT_MESSAGE_FIELDS + SELECT_ONLY_MESSAGE_FIELDS + ("id",))
+
+# attachment properties, in the order Graph shows them. The fileAttachment ones must be
+# $select-ed with their type ("microsoft.graph.fileAttachment/contentId"): a bare name is
+# looked up on microsoft.graph.attachment, which does not have it.
+ATTACHMENT_FIELDS = ("lastModifiedDateTime", "name", "contentType", "size", "isInline")
+FILE_ATTACHMENT_FIELDS = ("contentId", "contentLocation", "contentBytes")
+FILE_ATTACHMENT_TYPE = "microsoft.graph.fileAttachment"
 
 FOLDER_FIELDS = (
     "id", "displayName", "parentFolderId", "childFolderCount", "unreadItemCount",
@@ -46,6 +54,52 @@ def parse_select(text, allowed):
         if match not in names:
             names.append(match)
     return tuple(names)
+
+
+def parse_attachment_select(text):
+    """The attachment properties a ``$select`` names (``None`` when absent).
+
+    Raises ``UnknownPropertyError`` with Graph's wording for a name the attachment type
+    does not have, a bare fileAttachment property included.
+    """
+    if text is None:
+        return None
+    names = []
+    for raw in text.split(","):
+        raw = raw.strip()
+        if not raw:
+            continue
+        cast, _, name = raw.rpartition("/")
+        if cast and cast.lower() != FILE_ATTACHMENT_TYPE.lower():
+            raise UnknownPropertyError("Could not find a type named '%s'." % cast)
+        allowed = ATTACHMENT_FIELDS + ("id",) + (FILE_ATTACHMENT_FIELDS if cast else ())
+        match = next((field for field in allowed if field.lower() == name.lower()), None)
+        if match is None:
+            raise UnknownPropertyError(
+                "Could not find a property named '%s' on type '%s'." % (
+                    name, FILE_ATTACHMENT_TYPE if cast else "microsoft.graph.attachment"))
+        if match not in names:
+            names.append(match)
+    return tuple(names)
+
+
+_EXPAND_ATTACHMENTS = re.compile(r"^\s*attachments\s*(?:\(\s*\$select\s*=([^)]*)\))?\s*$",
+                                 re.IGNORECASE)
+
+
+class UnsupportedExpandError(ValueError):
+    """$expand names something other than the attachments."""
+
+
+def parse_expand(text):
+    """``(expand attachments?, their $select)`` from ``$expand``: ``attachments`` or
+    ``attachments($select=…)``; anything else raises ``UnsupportedExpandError``."""
+    if text is None:
+        return False, None
+    match = _EXPAND_ATTACHMENTS.match(text)
+    if match is None:
+        raise UnsupportedExpandError(text)
+    return True, parse_attachment_select(match.group(1))
 
 
 def recipient(pair):
@@ -171,25 +225,34 @@ def folder_json(mailbox, folder):
     return result
 
 
-def attachment_json(mailbox, message, attachment, with_content=True):
-    """A fileAttachment as Graph returns it."""
+_ATTACHMENT_GETTERS = {
+    "lastModifiedDateTime": lambda m, a: iso(a.modified or m.modified),
+    "name": lambda m, a: a.name,
+    "contentType": lambda m, a: a.content_type,
+    "size": lambda m, a: len(a.data),
+    "isInline": lambda m, a: a.is_inline,
+    "contentId": lambda m, a: a.content_id,
+    "contentLocation": lambda m, a: None,
+    "contentBytes": lambda m, a: base64.b64encode(a.data).decode("ascii"),
+}
+
+
+def attachment_json(mailbox, message, attachment, select=None):
+    """A fileAttachment as Graph returns it: every property (content included) unless
+    ``select`` (from ``parse_attachment_select``) narrows it; type and id always stay."""
     result = {
-        "@odata.type": "#microsoft.graph.fileAttachment",
+        "@odata.type": "#" + FILE_ATTACHMENT_TYPE,
         "@odata.mediaContentType": attachment.content_type,
         "id": mailbox.attachment_id(message, attachment),
-        "lastModifiedDateTime": iso(attachment.modified or message.modified),
-        "name": attachment.name,
-        "contentType": attachment.content_type,
-        "size": len(attachment.data),
-        "isInline": attachment.is_inline,
-        "contentId": attachment.content_id,
-        "contentLocation": None,
     }
-    if with_content:
-        result["contentBytes"] = base64.b64encode(attachment.data).decode("ascii")
+    for name in ATTACHMENT_FIELDS + FILE_ATTACHMENT_FIELDS:
+        if select is None or name in select:
+            result[name] = _ATTACHMENT_GETTERS[name](message, attachment)
     return result
 
 
-def attachments_json(mailbox, message):
-    """The attachments of a message, content included (``$expand=attachments``)."""
-    return [attachment_json(mailbox, message, attachment) for attachment in message.attachments]
+def attachments_json(mailbox, message, select=None):
+    """The attachments of a message (``$expand=attachments``, optionally with its own
+    ``$select``)."""
+    return [attachment_json(mailbox, message, attachment, select)
+            for attachment in message.attachments]

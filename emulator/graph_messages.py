@@ -9,9 +9,12 @@ from .graph_input import attachment_fields, message_fields
 from .graph_json import (
     MESSAGE_FIELDS,
     UnknownPropertyError,
+    UnsupportedExpandError,
     attachment_json,
     attachments_json,
     message_json,
+    parse_attachment_select,
+    parse_expand,
     parse_select,
 )
 from .list_filter import FilterError, parse_filter
@@ -46,21 +49,36 @@ def _select(call):
             "RequestBroker--ParseUri") from error
 
 
-def _expand_attachments(call):
-    expand = call.args.get("$expand")
-    if expand is None:
-        return False
-    if expand.strip().lower() != "attachments":
-        raise bad_request("Only $expand=attachments is supported.", "ErrorInvalidUrlQuery")
-    return True
+def expand_attachments(call):
+    """``(expand?, attachment $select)`` from ``$expand``, refusing what Graph refuses."""
+    try:
+        return parse_expand(call.args.get("$expand"))
+    except UnsupportedExpandError as error:
+        raise bad_request("Only $expand=attachments is supported.",
+                          "ErrorInvalidUrlQuery") from error
+    except UnknownPropertyError as error:
+        raise _parse_uri_error(error) from error
 
 
-def render(call, message, select=None, expand=False):
-    """A message's JSON for this call's id type and body preference."""
+def attachment_select(call):
+    """The attachment properties ``$select`` names (``None``: all, content included)."""
+    try:
+        return parse_attachment_select(call.args.get("$select"))
+    except UnknownPropertyError as error:
+        raise _parse_uri_error(error) from error
+
+
+def _parse_uri_error(error):
+    return bad_request(str(error), "RequestBroker--ParseUri")
+
+
+def render(call, message, select=None, expand=(False, None)):
+    """A message's JSON for this call's id type and body preference; ``expand`` is what
+    ``expand_attachments`` returned."""
     result = message_json(call.mailbox, message, call.immutable, select,
                           call.prefer_body_type())
-    if expand:
-        result["attachments"] = attachments_json(call.mailbox, message)
+    if expand[0]:
+        result["attachments"] = attachments_json(call.mailbox, message, expand[1])
     return result
 
 
@@ -74,7 +92,7 @@ def _entity(call, message, status=200):
 def get_message(call, ref):
     """GET /me/messages/{id} (``$select``, ``$expand=attachments``)."""
     call.require(READ_SCOPES)
-    select, expand = _select(call), _expand_attachments(call)
+    select, expand = _select(call), expand_attachments(call)
     with call.mailbox.lock:
         message = resolve_message(call, ref)
         payload = {"@odata.context": call.context(
@@ -99,7 +117,7 @@ def list_messages(call, folder_ref=None):
     """GET /me/messages or /me/mailFolders/{id}/messages: one page, newest first."""
     call.require(READ_SCOPES)
     top, skip = paging_args(call, DEFAULT_MESSAGE_PAGE)
-    select, expand = _select(call), _expand_attachments(call)
+    select, expand = _select(call), expand_attachments(call)
     key, descending, indexed = _ordering(call)
     try:
         predicate = parse_filter(call.args.get("$filter"))
@@ -170,25 +188,31 @@ def _resolve_attachment(call, message, attachment_ref):
 
 
 def list_attachments(call, ref):
-    """GET /me/messages/{id}/attachments."""
+    """GET /me/messages/{id}/attachments (``$select`` leaves contentBytes out)."""
     call.require(READ_SCOPES)
+    select = attachment_select(call)
     with call.mailbox.lock:
         message = resolve_message(call, ref)
         message_id = call.mailbox.message_id(message, call.immutable)
         return call.respond({
             "@odata.context": call.context("users('%s')/messages('%s')/attachments" % (
                 call.mailbox.user_id, message_id)),
-            "value": attachments_json(call.mailbox, message),
+            "value": attachments_json(call.mailbox, message, select),
         })
 
 
 def get_attachment(call, ref, attachment_ref):
-    """GET /me/messages/{id}/attachments/{aid}."""
+    """GET /me/messages/{id}/attachments/{aid} (``$select`` as for the list)."""
     call.require(READ_SCOPES)
+    select = attachment_select(call)
     with call.mailbox.lock:
         message = resolve_message(call, ref)
         attachment = _resolve_attachment(call, message, attachment_ref)
-        return call.respond(attachment_json(call.mailbox, message, attachment))
+        payload = {"@odata.context": call.context(
+            "users('%s')/messages('%s')/attachments/$entity" % (
+                call.mailbox.user_id, call.mailbox.message_id(message, call.immutable)))}
+        payload.update(attachment_json(call.mailbox, message, attachment, select))
+        return call.respond(payload)
 
 
 def attachment_value(call, ref, attachment_ref):
@@ -200,7 +224,8 @@ def attachment_value(call, ref, attachment_ref):
         return call.raw(attachment.data, attachment.content_type)
 
 
-def _require_draft(message):
+def require_draft(message):
+    """Refuse content changes to anything but a draft."""
     if not message.is_draft:
         raise bad_request("Update operation is not supported for some properties of sent "
                           "message.", "ErrorInvalidPropertyUpdateSentMessage")
@@ -212,7 +237,7 @@ def add_attachment(call, ref):
     fields = attachment_fields(call.json_body())
     with call.mailbox.lock:
         message = resolve_message(call, ref)
-        _require_draft(message)
+        require_draft(message)
         message, attachment = call.mailbox.add_attachment(message, **fields)
         return call.respond(attachment_json(call.mailbox, message, attachment), status=201)
 
@@ -223,7 +248,7 @@ def delete_attachment(call, ref, attachment_ref):
     with call.mailbox.lock:
         message = resolve_message(call, ref)
         attachment = _resolve_attachment(call, message, attachment_ref)
-        _require_draft(message)
+        require_draft(message)
         call.mailbox.remove_attachment(message, attachment)
     return call.empty(204)
 
@@ -239,7 +264,7 @@ def update_message(call, ref):
         message = resolve_message(call, ref)
         content = set(fields) - ALWAYS_UPDATABLE
         if content and not message.is_draft:
-            _require_draft(message)
+            require_draft(message)
         if content - DRAFT_UPDATABLE - {"headers"}:
             raise bad_request("The request contains properties that cannot be updated.",
                               "ErrorInvalidProperty")

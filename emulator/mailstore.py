@@ -27,6 +27,9 @@ WELL_KNOWN_FOLDERS = (
     ("junkemail", "Junk Email"),
 )
 ROOT = "msgfolderroot"
+# Where Graph's DELETE puts a message: the Recoverable Items "Deletions" folder, outside
+# the folder tree under msgfolderroot, so no folder listing or /me/messages shows it.
+RECOVERABLE = "recoverableitemsdeletions"
 
 # What PATCH may change: always, or only while the message is a draft.
 ALWAYS_UPDATABLE = frozenset({"is_read", "flag", "categories", "importance"})
@@ -80,6 +83,7 @@ class Mailbox:
         self.root = self._new_folder("Top of Information Store", None, well_known=ROOT)
         for well_known, display_name in WELL_KNOWN_FOLDERS:
             self._new_folder(display_name, self.root.number, well_known=well_known)
+        self._new_folder("Deletions", None, well_known=RECOVERABLE, hidden=True)
 
     # -- folders ------------------------------------------------------------------------
 
@@ -117,10 +121,13 @@ class Mailbox:
         """The folder's Graph id (it never changes)."""
         return self.ids.folder_id(folder.number)
 
-    def all_folders(self):
-        """Every folder except the root, in creation order."""
+    def all_folders(self, include_recoverable=False):
+        """Every folder of the tree under the root, in creation order; the Recoverable
+        Items folder too when asked."""
         with self.lock:
-            return [folder for folder in self._folders.values() if folder is not self.root]
+            return [folder for folder in self._folders.values()
+                    if folder.parent_no is not None
+                    or (include_recoverable and folder.well_known == RECOVERABLE)]
 
     def child_folders(self, parent, include_hidden=False):
         """The direct children of ``parent``, sorted by name as Outlook shows them."""
@@ -441,16 +448,18 @@ class Mailbox:
                 del self._by_internet_message_id[message.internet_message_id]
 
     def soft_delete(self, message):
-        """Graph's DELETE: to Deleted Items, or for good when already there.
+        """Graph's DELETE: a soft delete into Recoverable Items (not Deleted Items, where
+        Outlook's own Delete puts mail). Deleting it again there removes it for good
+        (inferred: Microsoft does not document that case).
 
-        Returns the message in Deleted Items, or ``None`` when it is gone.
+        Returns the soft-deleted message, or ``None`` when it is gone.
         """
         with self.lock:
-            deleted_items = self._well_known["deleteditems"]
-            if message.folder_no == deleted_items.number:
+            recoverable = self._well_known[RECOVERABLE]
+            if message.folder_no == recoverable.number:
                 self.delete_message(message)
                 return None
-            return self.move_message(message, deleted_items)
+            return self.move_message(message, recoverable)
 
     # -- generated mail ----------------------------------------------------------------------
 

@@ -3,7 +3,9 @@
 Routing:
   /{tenant}/oauth2/v2.0/authorize|token, /{tenant}/v2.0/.well-known/openid-configuration,
   /{tenant}/discovery/v2.0/keys       -> identity platform
-  /v1.0/...                           -> Graph (bearer token, concurrency limit, faults)
+  /v1.0/...                           -> Graph (bearer token, rate and concurrency limits,
+                                         faults)
+  /api/v2.0/.../AttachmentSessions(…) -> attachment upload URLs (outlook.office.com's)
   /_emulator/mailboxes/...            -> mailbox control
   /_emulator/...                      -> control
 """
@@ -19,9 +21,10 @@ from werkzeug.wrappers import Request
 
 from .control import handle_control
 from .faults import DropConnection, fault_response
-from .graph_gate import authenticate, concurrency_throttled, mailbox_not_enabled
-from .http_util import graph_error, json_response
+from .graph_gate import authenticate, concurrency_throttled, mailbox_not_enabled, rate_throttled
+from .http_util import graph_error, json_response, remember_client_request_id, stamp_request_ids
 from .identity import handle_identity, match_identity_route
+from .upload_endpoint import UPLOAD_PREFIX, handle_upload, upload_owner
 
 CONTROL_PREFIX = "/_emulator"
 GRAPH_PREFIX = "/v1.0"
@@ -38,16 +41,22 @@ class _Outcome:
 
 
 class EmulatorApp:
-    """The WSGI application. Every request is answered, even when a handler fails."""
+    """The WSGI application. Every request is answered, even when a handler fails.
 
-    def __init__(self, state):
+    ``on_change`` (optional) is called after every request that may have changed the
+    state, so that it can be saved.
+    """
+
+    def __init__(self, state, on_change=None):
         self.state = state
+        self.on_change = on_change
 
     def __call__(self, environ, start_response):
         request = Request(environ)
         started = time.perf_counter()
         outcome = _Outcome()
         logged = not _is_control(request.path)
+        remember_client_request_id(request.headers.get("client-request-id"))
         try:
             response = self._dispatch(request, outcome)
         except DropConnection:
@@ -62,7 +71,16 @@ class EmulatorApp:
             )
         if logged:
             self._log(request, response.status_code, outcome, started)
+        self._changed(request)
         return response(environ, start_response)
+
+    def _changed(self, request):
+        # Reads change nothing, except the authorize endpoint: it records consent and
+        # issues codes on a GET.
+        if self.on_change is None:
+            return
+        if request.method not in ("GET", "HEAD") or request.path.endswith("/authorize"):
+            self.on_change()
 
     def _log(self, request, status, outcome, started):
         self.state.request_log.record(
@@ -80,7 +98,11 @@ class EmulatorApp:
         if _is_control(path):
             return self._control(request, path[len(CONTROL_PREFIX):])
         if path == GRAPH_PREFIX or path.startswith(GRAPH_PREFIX + "/"):
-            return self._graph(request, path[len(GRAPH_PREFIX):], outcome)
+            return stamp_request_ids(self._graph(request, path[len(GRAPH_PREFIX):], outcome))
+        if path.startswith(UPLOAD_PREFIX):
+            outcome.mailbox = upload_owner(self.state, path)
+            answer = self._inject_fault(request, outcome.mailbox, outcome, identity=False)
+            return answer if answer is not None else handle_upload(request, self.state)
         route = match_identity_route(path)
         if route is not None:
             answer = self._inject_fault(request, None, outcome, identity=True)
@@ -108,6 +130,11 @@ class EmulatorApp:
         if user.mailbox is None:
             return mailbox_not_enabled()
         settings = self.state.settings
+        wait = self.state.request_rate.try_admit(caller.client_id, user.email,
+                                                 settings.rate_limit, settings.rate_window)
+        if wait is not None:
+            outcome.fault = "rate"
+            return rate_throttled(wait)
         if not self.state.concurrency.try_acquire(user.email, settings.concurrency_limit):
             outcome.fault = "concurrency"
             return concurrency_throttled(settings.concurrency_retry_after)
@@ -167,15 +194,18 @@ class QuietRequestHandler(WSGIRequestHandler):
             super().log_error(format, *args)
 
 
-def create_server(state, host, port, ssl_context, verbose=False):
+def create_server(state, host, port, ssl_context, verbose=False, on_change=None):
     """A threaded werkzeug server for ``state``, listening with TLS; call serve_forever().
+
+    ``on_change`` is called after each request that may have changed the state.
 
     The TLS handshake is deferred to the request thread (``do_handshake_on_connect``
     off): werkzeug would otherwise run it in the accepting thread, where one client that
     connects and says nothing would stall every other connection.
     """
     handler = type("EmulatorRequestHandler", (QuietRequestHandler,), {"verbose": verbose})
-    server = make_server(host, port, EmulatorApp(state), threaded=True, request_handler=handler)
+    app = EmulatorApp(state, on_change=on_change)
+    server = make_server(host, port, app, threaded=True, request_handler=handler)
     server.socket = ssl_context.wrap_socket(
         server.socket, server_side=True, do_handshake_on_connect=False
     )

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from .concurrency import MailboxConcurrency
 from .faults import FaultQueue
 from .request_log import RequestLog
+from .request_rate import RequestRate
 from .signing import SigningKey
 from .tokens import TokenStore
+from .upload_sessions import UploadSessions
 
 # The tenant every emulated user belongs to. Any tenant name is accepted in URLs.
 TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
@@ -22,6 +24,9 @@ TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 DEFAULT_ACCESS_TOKEN_LIFETIME = 3599
 DEFAULT_CONCURRENCY_LIMIT = 4
 DEFAULT_CONCURRENCY_RETRY_AFTER = 1
+# Outlook's documented request rate: 10,000 requests per 10 minutes per app and mailbox.
+DEFAULT_RATE_LIMIT = 10000
+DEFAULT_RATE_WINDOW = 600
 
 
 @dataclass
@@ -80,6 +85,8 @@ class Settings:
     access_token_lifetime: int = DEFAULT_ACCESS_TOKEN_LIFETIME
     concurrency_limit: int = DEFAULT_CONCURRENCY_LIMIT
     concurrency_retry_after: int = DEFAULT_CONCURRENCY_RETRY_AFTER
+    rate_limit: int = DEFAULT_RATE_LIMIT
+    rate_window: int = DEFAULT_RATE_WINDOW
 
     def to_json(self):
         """The settings as the control API shows them."""
@@ -89,6 +96,8 @@ class Settings:
             "access_token_lifetime": self.access_token_lifetime,
             "concurrency_limit": self.concurrency_limit,
             "concurrency_retry_after": self.concurrency_retry_after,
+            "rate_limit": self.rate_limit,
+            "rate_window": self.rate_window,
         }
 
 
@@ -106,6 +115,8 @@ class EmulatorState:
         self.faults = FaultQueue()
         self.request_log = RequestLog()
         self.concurrency = MailboxConcurrency()
+        self.request_rate = RequestRate()
+        self.upload_sessions = UploadSessions()
 
     def add_app(self, client_id, client_secret, redirect_uris, display_name="MailDesk"):
         """Register (or replace) an app with one valid secret."""
@@ -165,6 +176,8 @@ class EmulatorState:
             self.faults.clear()
             self.request_log.clear()
             self.concurrency.reset_stats()
+            self.request_rate.clear()
+            self.upload_sessions.clear()
 
 
 def _new_mailbox(user):

@@ -39,8 +39,11 @@ def handle_token(request, state, tenant):
         return missing_parameter(request, "client_id")
     app = state.app(client_id)
     if app is None:
+        # Entra ID calls an unknown client_id "unauthorized_client" (HTTP 400), not
+        # invalid_client: no client was authenticated, none even exists.
         return oauth_error(
-            request, "invalid_client", 700016, unknown_app_message(client_id, state.tenant_id)
+            request, "unauthorized_client", 700016,
+            unknown_app_message(client_id, state.tenant_id),
         )
     grant_type = form.get("grant_type")
     if not grant_type:
@@ -235,10 +238,18 @@ def _issue_tokens(request, state, app, user, scopes, nonce=None, access_scopes=N
         ).value
     if "openid" in scopes:
         body["id_token"] = _id_token(request, state, app, user, scopes, nonce)
-    body["client_info"] = b64url(
+    if request.form.get("client_info") == "1":
+        # Only on request (msal always sends client_info=1): the account key it builds
+        # from it is "uid.utid".
+        body["client_info"] = client_info(user, state)
+    return json_response(body, headers=NO_STORE)
+
+
+def client_info(user, state):
+    """base64url of ``{"uid", "utid"}``: the user's object id and tenant id."""
+    return b64url(
         json.dumps({"uid": user.id, "utid": state.tenant_id}, separators=(",", ":")).encode()
     )
-    return json_response(body, headers=NO_STORE)
 
 
 def _id_token(request, state, app, user, scopes, nonce):

@@ -6,6 +6,7 @@ that two threads can never both redeem the same code or refresh token.
 """
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import secrets
@@ -86,6 +87,34 @@ class TokenStore:
             self._access_tokens.clear()
             self._refresh_tokens.clear()
             self._consents.clear()
+
+    # -- saving and loading ----------------------------------------------------------------
+
+    def snapshot(self):
+        """Everything issued, as JSON-able data (see ``restore``)."""
+        with self._lock:
+            return {
+                "codes": [_plain(code) for code in self._codes.values()],
+                "access_tokens": [_plain(token) for token in self._access_tokens.values()],
+                "refresh_tokens": [_plain(token) for token in self._refresh_tokens.values()],
+                "consents": [[email, client_id, sorted(scopes)]
+                             for (email, client_id), scopes in self._consents.items()],
+            }
+
+    def restore(self, data):
+        """Replace everything with what ``snapshot`` returned."""
+        codes = [AuthorizationCode(**dict(item, scopes=tuple(item["scopes"])))
+                 for item in data.get("codes", [])]
+        access = [AccessToken(**dict(item, scopes=frozenset(item["scopes"])))
+                  for item in data.get("access_tokens", [])]
+        refresh = [RefreshToken(**dict(item, scopes=tuple(item["scopes"])))
+                   for item in data.get("refresh_tokens", [])]
+        with self._lock:
+            self._codes = {code.value: code for code in codes}
+            self._access_tokens = {token.value: token for token in access}
+            self._refresh_tokens = {token.value: token for token in refresh}
+            self._consents = {(email, client_id): set(scopes)
+                              for email, client_id, scopes in data.get("consents", [])}
 
     # -- consent ----------------------------------------------------------------------------
 
@@ -274,6 +303,14 @@ class TokenStore:
                     if token.expires_at > now:
                         revoked["access_tokens"] += 1
         return revoked
+
+
+def _plain(record):
+    """A code or token as a JSON-able dict (its scopes as a sorted or ordered list)."""
+    data = dataclasses.asdict(record)
+    scopes = record.scopes
+    data["scopes"] = sorted(scopes) if isinstance(scopes, frozenset) else list(scopes)
+    return data
 
 
 def _belongs(token, user_email, client_id=None):

@@ -199,8 +199,9 @@ class OAuthApp:
         # Ask only for what was consented: requesting a scope the user never granted
         # (say Mail.Send, withheld by an administrator) makes the refresh fail with
         # consent_required, and the whole mailbox would look unauthorized.
-        granted = self.granted_scopes(token_cache)
-        scopes = [scope for scope in self.MAIL_SCOPES if scope in granted] or list(
+        # Permission names are case-insensitive on the identity platform.
+        granted = {scope.lower() for scope in self.granted_scopes(token_cache)}
+        scopes = [scope for scope in self.MAIL_SCOPES if scope.lower() in granted] or list(
             self.MAIL_SCOPES
         )
         with _sign_in_failures():

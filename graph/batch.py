@@ -49,8 +49,8 @@ def _batch_entry(session, request, position):
 
 
 def _relative_url(session, url):
-    if url.startswith(("https://", "http://")):
-        url = session.url_for(url)[len(session.graph_url):]
+    if url[:8].lower().startswith(("https://", "http://")):
+        return session.relative_url(url)
     return url if url.startswith("/") else "/" + url
 
 

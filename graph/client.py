@@ -14,10 +14,11 @@ class GraphClient:
     ``token_provider(force_refresh=False) -> str`` supplies access tokens (see
     ``TokenProvider``); on a 401 the client asks once with ``force_refresh=True``.
     At most ``max_concurrency`` requests run at once (Exchange allows four per
-    mailbox); the limit holds within one client, so share one client per mailbox in a
-    process. Throttled and failed requests are retried as ``GraphSession`` explains,
-    waiting with ``sleep``. A streamed body (``iter_mime``, ``iter_attachment_content``)
-    keeps its slot until consumed or closed.
+    mailbox); the limit is shared by every client of the same mailbox in this process,
+    identified by ``mailbox_key`` (by default the token provider's ``mailbox_key``, the
+    signed-in account). Throttled and failed requests are retried as ``GraphSession``
+    explains, waiting with ``sleep``. A streamed body (``iter_mime``,
+    ``iter_attachment_content``) keeps its slot until consumed or closed.
     """
 
     def __init__(
@@ -30,7 +31,10 @@ class GraphClient:
         max_concurrency=4,
         sleep=time.sleep,
         max_retry_wait=300,
+        mailbox_key=None,
     ):
+        if mailbox_key is None:
+            mailbox_key = getattr(token_provider, "mailbox_key", None)
         self._session = GraphSession(
             token_provider,
             graph_url,
@@ -40,6 +44,7 @@ class GraphClient:
             max_concurrency=max_concurrency,
             sleep=sleep,
             max_retry_wait=max_retry_wait,
+            mailbox_key=mailbox_key,
         )
 
     @property
@@ -108,7 +113,8 @@ class GraphClient:
     # -- sending -------------------------------------------------------------------------------
 
     def send_mime(self, mime_bytes):
-        """Send an RFC 5322 message; the sent copy lands in Sent Items."""
+        """Send an RFC 5322 message; the sent copy lands in Sent Items. Mail over the
+        4 MB request limit goes as a draft with its files uploaded separately."""
         send.send_mime(self._session, mime_bytes)
 
     def send_message(self, message, save_to_sent=True):

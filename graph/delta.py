@@ -1,9 +1,12 @@
 """Message delta rounds for one folder, one page at a time."""
 
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
 
-from .errors import GraphError
+from .errors import GraphError, SyncStateExpired
 from .paths import segment
+
+REMOVED_REASONS = frozenset({"deleted", "changed"})
 
 # The fields a message list needs; bodies are fetched when a message is opened.
 DEFAULT_LIST_FIELDS = (
@@ -42,7 +45,7 @@ class DeltaPage:
     fields), ``removed`` is ``[{"id", "reason"}]`` with reason ``deleted`` or ``changed``
     (moved out of the folder). Store ``cursor`` together with the applied page: it
     resumes the round (a nextLink) or, when ``is_final``, starts the next one (the
-    deltaLink).
+    deltaLink). A page may be empty and still move the cursor on.
     """
 
     messages: list
@@ -57,7 +60,10 @@ def delta_pages(session, folder_id, cursor=None, select=DEFAULT_LIST_FIELDS, pag
 
     With ``cursor`` None a new round starts (the whole folder, newest first when asked);
     otherwise the round resumes from a stored nextLink or deltaLink, whose query options
-    Graph encoded when it issued them. Raises ``SyncStateExpired`` when the link is dead.
+    Graph encoded when it issued them. Raises ``SyncStateExpired`` when the link is dead,
+    including a "sync reset" link (an empty ``$deltatoken``): following it would silently
+    start a full round that the caller takes for changes, and nothing would sweep away
+    what the mailbox no longer holds.
     """
     prefer = ("odata.maxpagesize=%d" % page_size,)
     if cursor:
@@ -70,6 +76,10 @@ def delta_pages(session, folder_id, cursor=None, select=DEFAULT_LIST_FIELDS, pag
         if newest_first:
             params["$orderby"] = "receivedDateTime desc"
     while True:
+        if params is None and is_sync_reset(url):
+            raise SyncStateExpired(
+                "Microsoft Graph reset the sync state of this folder", code="syncReset"
+            )
         page = page_from_payload(session.get_json(url, params=params, prefer=prefer))
         yield page
         if page.is_final:
@@ -82,8 +92,7 @@ def page_from_payload(payload):
     messages, removed = [], []
     for item in payload.get("value") or ():
         if "@removed" in item:
-            reason = (item.get("@removed") or {}).get("reason") or "deleted"
-            removed.append({"id": item.get("id"), "reason": reason})
+            removed.append({"id": item.get("id"), "reason": removed_reason(item["@removed"])})
         else:
             messages.append(item)
     delta_link = payload.get("@odata.deltaLink")
@@ -96,3 +105,23 @@ def page_from_payload(payload):
         cursor=next_link or delta_link,
         is_final=not next_link,
     )
+
+
+def removed_reason(marker):
+    """``deleted`` or ``changed`` from an ``@removed`` marker.
+
+    Anything else (no reason, an unknown word) reads as ``changed``: the message may
+    live on elsewhere, so its local tags and links must not be thrown away on a guess.
+    """
+    reason = marker.get("reason") if isinstance(marker, dict) else None
+    reason = reason.strip().lower() if isinstance(reason, str) else ""
+    return reason if reason in REMOVED_REASONS else "changed"
+
+
+def is_sync_reset(link):
+    """True for a delta link whose ``$deltatoken`` is empty (and carries no skip token)."""
+    query = parse_qs(urlsplit(link).query, keep_blank_values=True)
+    tokens = {name.lower(): values for name, values in query.items()}
+    if any(tokens.get("$skiptoken", ())):
+        return False
+    return "$deltatoken" in tokens and not any(tokens["$deltatoken"])

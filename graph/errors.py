@@ -79,7 +79,9 @@ class NotFound(GraphError):
 
 
 class SyncStateExpired(GraphError):
-    """The stored delta link is dead (410 / SyncStateNotFound / resyncRequired)."""
+    """The stored delta link is dead: a 410 (with any code, or a "sync reset" whose
+    ``Location`` carries an empty ``$deltatoken``), or SyncStateNotFound / resyncRequired
+    in any case at any level of the error. The only recovery is a fresh round."""
 
 
 class TransientError(GraphError):
@@ -101,12 +103,14 @@ class Throttled(TransientError):
 
 
 class MessageTooLarge(GraphError):
-    """The message exceeds what a single Graph send request accepts (about 4 MB)."""
+    """The message or one of its parts is larger than Microsoft accepts (a request over
+    about 4 MB, a file over 150 MB, a message over the mailbox's size limit)."""
 
 
 # Codes are compared case-insensitively: Graph sends ``SyncStateNotFound`` while the
 # documentation spells it ``syncStateNotFound``.
 SYNC_STATE_CODES = frozenset({"syncstatenotfound", "resyncrequired", "syncstateinvalid"})
+TOO_LARGE_CODES = frozenset({"errormessagesizeexceeded", "requestbodytoolarge"})
 
 
 def parse_error_body(content):
@@ -115,16 +119,45 @@ def parse_error_body(content):
     Accepts both ``innerError`` and ``innererror``; anything unparseable gives
     ``(None, None, None)`` so the caller falls back to the HTTP status.
     """
+    error = _error_object(content)
+    if error is None:
+        return None, None, None
+    request_id = None
+    for inner in _inner_errors(error):
+        request_id = request_id or inner.get("request-id")
+    return error.get("code"), error.get("message"), request_id
+
+
+def error_codes(content):
+    """Every code of a Graph error body, outermost first, lower-cased.
+
+    Graph may put the specific reason in a nested inner error (an outer
+    ``ErrorInvalidRequest`` around an inner ``syncStateNotFound``), so callers look at all.
+    """
+    error = _error_object(content)
+    if error is None:
+        return []
+    levels = [error, *_inner_errors(error)]
+    return [level["code"].lower() for level in levels if isinstance(level.get("code"), str)]
+
+
+def _error_object(content):
     try:
         payload = json.loads(content or b"{}")
     except (ValueError, UnicodeDecodeError):
-        return None, None, None
+        return None
     error = payload.get("error") if isinstance(payload, dict) else None
-    if not isinstance(error, dict):
-        return None, None, None
-    inner = error.get("innerError") or error.get("innererror") or {}
-    request_id = inner.get("request-id") if isinstance(inner, dict) else None
-    return error.get("code"), error.get("message"), request_id
+    return error if isinstance(error, dict) else None
+
+
+def _inner_errors(error, limit=8):
+    """The chain of nested inner errors, under either spelling of the key."""
+    chain = []
+    inner = error.get("innerError") or error.get("innererror")
+    while isinstance(inner, dict) and len(chain) < limit:
+        chain.append(inner)
+        inner = inner.get("innerError") or inner.get("innererror")
+    return chain
 
 
 def error_for_response(status, content, headers, retry_after=None):
@@ -133,8 +166,8 @@ def error_for_response(status, content, headers, retry_after=None):
     request_id = request_id or headers.get("request-id")
     message = message or "Microsoft Graph answered HTTP %s" % status
     kwargs = {"status": status, "code": code, "request_id": request_id}
-    lowered = (code or "").lower()
-    if status == 410 or lowered in SYNC_STATE_CODES:
+    codes = set(error_codes(content))
+    if status == 410 or codes & SYNC_STATE_CODES:
         return SyncStateExpired(message, **kwargs)
     if status == 401:
         return AuthenticationFailed(message, **kwargs)
@@ -142,7 +175,7 @@ def error_for_response(status, content, headers, retry_after=None):
         return PermissionDenied(message, **kwargs)
     if status == 404:
         return NotFound(message, **kwargs)
-    if status == 413:
+    if status == 413 or codes & TOO_LARGE_CODES:
         return MessageTooLarge(message, **kwargs)
     if status == 429 or (status in (503, 504) and retry_after is not None):
         return Throttled(message, retry_after=retry_after, **kwargs)

@@ -1,8 +1,9 @@
 """The one choke point for every Graph request of one mailbox.
 
 It adds the bearer token and MailDesk's standard headers, keeps at most
-``max_concurrency`` requests in flight (Exchange allows four per mailbox), retries what
-is safe to retry and turns failed answers into typed errors:
+``max_concurrency`` requests of the mailbox in flight across every session in this process
+(Exchange allows four per mailbox), retries what is safe to retry and turns failed
+answers into typed errors:
 
 - 429 and 503 are retried for every request: the service did nothing.
 - 502 and 504 (a gateway gave up; the mailbox may have acted) and broken connections
@@ -13,13 +14,15 @@ is safe to retry and turns failed answers into typed errors:
   jitter. A wait beyond ``max_retry_wait`` raises ``Throttled`` at once so the caller
   can park the work instead of holding a worker.
 - A 401 asks the token provider once for a forced refresh, then tries again.
+- Links from Graph are followed only on the configured Graph host; the one exception,
+  an upload session's pre-authenticated ``uploadUrl``, is sent no bearer token at all.
 """
 
 import email.utils
 import logging
+import math
 import random
 import ssl
-import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -30,6 +33,7 @@ import requests
 import urllib3.exceptions
 
 from .errors import GraphError, Throttled, TransientError, error_for_response
+from .mailbox_slots import mailbox_slots
 
 _logger = logging.getLogger(__name__)
 
@@ -53,9 +57,12 @@ def parse_retry_after(value, now=None):
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        # "inf" and "nan" parse as floats but are no wait anyone can honour.
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -107,10 +114,10 @@ class GraphSession:
         max_retry_wait=300,
         backoff_base=1.0,
         backoff_cap=60.0,
+        mailbox_key=None,
     ):
         self.graph_url = graph_url.rstrip("/")
-        origin = urlsplit(self.graph_url)
-        self._origin = (origin.scheme.lower(), origin.netloc.lower())
+        self._origin = _origin(self.graph_url)
         self._token_provider = token_provider
         self._timeout = timeout
         self._max_retries = max_retries
@@ -119,7 +126,10 @@ class GraphSession:
         self._backoff_cap = backoff_cap
         self._sleep = sleep
         self._random = random.Random()
-        self._slots = threading.BoundedSemaphore(max_concurrency)
+        # Shared with every other session of the same mailbox on the same Graph host.
+        self._slots = mailbox_slots(
+            (self._origin, mailbox_key) if mailbox_key is not None else None, max_concurrency
+        )
         # Passed on every request: a Session-level ``verify`` loses against the
         # REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE environment variables.
         self._verify = ca_bundle or True
@@ -138,14 +148,23 @@ class GraphSession:
         Links (nextLink, deltaLink, stored cursors) must point at the configured Graph
         host: the mailbox's bearer token is never sent anywhere else.
         """
-        if path_or_url.startswith(("https://", "http://")):
-            parts = urlsplit(path_or_url)
-            if (parts.scheme.lower(), parts.netloc.lower()) != self._origin:
+        if path_or_url[:8].lower().startswith(("https://", "http://")):
+            if _origin(path_or_url) != self._origin:
                 raise GraphError(
                     "refusing to follow a link outside %s" % self.graph_url, code="foreignLink"
                 )
             return path_or_url
         return self.graph_url + ("" if path_or_url.startswith("/") else "/") + path_or_url
+
+    def relative_url(self, url):
+        """A checked absolute Graph link as a path below the Graph root (for ``$batch``)."""
+        parts = urlsplit(self.url_for(url))
+        root = urlsplit(self.graph_url).path.rstrip("/")
+        path = parts.path
+        if root and not (path == root or path.startswith(root + "/")):
+            raise GraphError("refusing a link outside %s" % self.graph_url, code="foreignLink")
+        relative = path[len(root):] or "/"
+        return relative + ("?" + parts.query if parts.query else "")
 
     @contextmanager
     def open(self, method, path, *, stream=False, **options):
@@ -165,6 +184,17 @@ class GraphSession:
     def request(self, method, path, **options):
         """Send a request and return its response with the body fully read."""
         with self.open(method, path, **options) as response:
+            return response
+
+    def upload(self, method, upload_url, **options):
+        """Send a request to a pre-authenticated URL (an upload session's ``uploadUrl``).
+
+        Such a URL is its own credential and lives on another host (Outlook's), so it
+        gets no bearer token: the mailbox's token never leaves the Graph host, and the
+        upload service refuses a Graph token anyway. Throttling and retries are as for
+        any request; the response comes back with its body read.
+        """
+        with self.open(method, upload_url, authenticated=False, **options) as response:
             return response
 
     def get_json(self, path, params=None, prefer=()):
@@ -214,10 +244,10 @@ class GraphSession:
     # -- sending ------------------------------------------------------------------------------
 
     def _send(self, method, path, *, stream, params=None, json=None, data=None, headers=None,
-              prefer=(), idempotent=None):
+              prefer=(), idempotent=None, authenticated=True):
         """Send until success (returned with its slot held) or a typed error is raised."""
         method = method.upper()
-        url = self.url_for(path)
+        url = self.url_for(path) if authenticated else self._upload_url(path)
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
         client_request_id = str(uuid.uuid4())
@@ -225,16 +255,14 @@ class GraphSession:
         refreshed = False
         force_refresh = False
         while True:
-            token = self._token_provider(force_refresh=True) if force_refresh else (
-                self._token_provider()
-            )
-            force_refresh = False
-            request_headers = {
-                "Authorization": "Bearer " + token,
-                "Prefer": ", ".join((IMMUTABLE_ID_PREFERENCE, *prefer)),
-                "client-request-id": client_request_id,
-            }
-            request_headers.update(headers or {})
+            if authenticated:
+                token = self._token_provider(force_refresh=True) if force_refresh else (
+                    self._token_provider()
+                )
+                force_refresh = False
+                request_headers = _request_headers(token, client_request_id, prefer, headers)
+            else:
+                request_headers = {"client-request-id": client_request_id, **(headers or {})}
             response, content, failure = self._attempt(
                 method, url, request_headers, stream,
                 {"params": params, "json": json, "data": data},
@@ -243,7 +271,7 @@ class GraphSession:
                 delay = self._delay_after_failure(failure, idempotent, retries, method, url)
             elif response.status_code < 400:
                 return response
-            elif response.status_code == 401 and not refreshed:
+            elif response.status_code == 401 and authenticated and not refreshed:
                 # The token may have been revoked or expired early: one forced refresh.
                 refreshed = force_refresh = True
                 _logger.info("Graph %s %s answered 401; refreshing the token", method,
@@ -256,13 +284,25 @@ class GraphSession:
             self._sleep(delay)
             retries += 1
 
+    def _upload_url(self, url):
+        """An upload URL as given, refusing anything less protected than Graph itself."""
+        scheme = urlsplit(url).scheme.lower()
+        if scheme not in ("https", self._origin[0]):
+            raise GraphError("refusing an upload URL over %s" % (scheme or "no scheme"),
+                             code="foreignLink")
+        return url
+
     def _attempt(self, method, url, headers, stream, options):
         """One request. Returns ``(response, error_body, failure)``.
 
         A successful response keeps its slot; on a failed answer or a broken connection
         the slot is released here, before any wait.
         """
-        self._slots.acquire()
+        # Bounded, so a slot leaked by an abandoned stream cannot stall the mailbox forever.
+        if not self._slots.acquire(timeout=max(self._max_retry_wait, self._timeout)):
+            raise TransientError(
+                "every request slot of this mailbox stayed busy; try again later"
+            )
         try:
             response = self._http.request(
                 method, url, headers=headers, timeout=self._timeout, verify=self._verify,
@@ -329,6 +369,35 @@ class GraphSession:
         """Full-jitter exponential backoff: uniform in [0, min(cap, base * 2**retries)]."""
         ceiling = min(self._backoff_cap, self._backoff_base * (2 ** retries))
         return self._random.uniform(0, ceiling)
+
+
+def _origin(url):
+    """``(scheme, host, port)`` of a URL, with the default port filled in, so that
+    ``https://Host:443/`` and ``https://host/`` compare equal and a user-info part
+    (``https://graph.microsoft.com@evil.example/``) cannot pass for the Graph host."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1  # not a port at all: matches no configured origin
+    return scheme, (parts.hostname or "").lower(), port or {"https": 443, "http": 80}.get(scheme)
+
+
+def _request_headers(token, client_request_id, prefer, headers):
+    """The headers of one attempt. A caller's own ``Prefer`` is added to, never put in
+    place of, the immutable-id preference: without it ids change on every move."""
+    extra = dict(headers or {})
+    preferences = [IMMUTABLE_ID_PREFERENCE, *prefer]
+    for name in [name for name in extra if name.lower() == "prefer"]:
+        preferences.append(extra.pop(name))
+    request_headers = {
+        "Authorization": "Bearer " + token,
+        "client-request-id": client_request_id,
+    }
+    request_headers.update(extra)
+    request_headers["Prefer"] = ", ".join(preferences)
+    return request_headers
 
 
 def _path(url):

@@ -1,30 +1,83 @@
 """Sending mail: raw MIME, JSON messages, replies and forwards."""
 
 import base64
+import json
+import logging
 
-from .errors import MessageTooLarge
+from .attachments import add_attachment
+from .errors import GraphError, MessageTooLarge, TransientError
 from .messages import message_path
+from .mime_draft import draft_from_mime
 
-# Graph refuses request bodies above about 4 MB; larger mail needs a draft and an
-# attachment upload session.
+_logger = logging.getLogger(__name__)
+
+# Graph refuses request bodies above about 4 MB; larger mail goes as a draft whose files
+# are attached one by one (large ones through upload sessions), then sent.
 MAX_SEND_REQUEST_BYTES = 4 * 1024 * 1024
 
 
 def send_mime(session, mime_bytes):
-    """Send an RFC 5322 message as is; the copy lands in Sent Items.
+    """Send an RFC 5322 message; the copy lands in Sent Items.
 
-    Raises ``MessageTooLarge`` when the base64 form exceeds what one request accepts.
+    A message whose base64 form fits one request goes as is; a larger one is rebuilt as a
+    draft with its files attached separately (see ``mime_draft`` for what that keeps).
+    Raises ``MessageTooLarge`` when even that is impossible (a body over 4 MB, a file
+    over 150 MB).
     """
     encoded = base64.b64encode(mime_bytes)
     if len(encoded) > MAX_SEND_REQUEST_BYTES:
-        raise MessageTooLarge(
-            "the message is %d bytes; Microsoft Graph accepts at most about %d bytes in one"
-            " send request" % (len(mime_bytes), MAX_SEND_REQUEST_BYTES * 3 // 4),
-            code="MessageTooLarge",
-        )
+        send_large_mime(session, mime_bytes)
+        return
     session.request(
         "POST", "/me/sendMail", data=encoded, headers={"Content-Type": "text/plain"}
     )
+
+
+def send_large_mime(session, mime_bytes):
+    """Send a message too large for one request: draft, files, then ``send``.
+
+    Until the final ``send`` nothing has gone out: on any failure the draft is deleted
+    and the error raised, and the caller may simply try again later.
+    """
+    message, files = draft_from_mime(mime_bytes)
+    if len(json.dumps(message).encode()) > MAX_SEND_REQUEST_BYTES:
+        raise MessageTooLarge(
+            "the body of the message alone exceeds the %d bytes Microsoft Graph accepts in"
+            " one request" % MAX_SEND_REQUEST_BYTES,
+            code="MessageTooLarge",
+        )
+    draft_id = session.json("POST", "/me/messages", json=message).get("id")
+    if not draft_id:
+        raise GraphError("Microsoft Graph created the draft without an id", code="badDraft")
+    try:
+        for file in files:
+            add_attachment(session, draft_id, **file)
+    except GraphError as exc:
+        _discard_draft(session, draft_id)
+        if isinstance(exc, TransientError) and exc.outcome_unknown:
+            # Only an attachment's fate was unknown; the mail itself was never sent.
+            raise TransientError(
+                "attaching a file to a large message failed; the message was not sent",
+                status=exc.status, code=exc.code, request_id=exc.request_id,
+            ) from exc
+        raise
+    try:
+        session.request("POST", message_path(draft_id) + "/send")
+    except GraphError as exc:
+        # A 4xx answer (a refused recipient, a missing permission, throttling to the
+        # end) means nothing went out; after a 5xx or a broken connection it may have,
+        # and the draft, perhaps already the sent copy, must stay.
+        if exc.status is not None and 400 <= exc.status < 500:
+            _discard_draft(session, draft_id)
+        raise
+
+
+def _discard_draft(session, draft_id):
+    """Delete an unsent draft so a failed send leaves nothing behind; best effort."""
+    try:
+        session.request("DELETE", message_path(draft_id))
+    except GraphError as exc:
+        _logger.warning("Could not delete the unsent draft of a large message: %s", exc)
 
 
 def send_message(session, message, save_to_sent=True):

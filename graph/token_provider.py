@@ -1,5 +1,6 @@
 """A thread-safe ``token_provider`` for ``GraphClient`` backed by one mailbox's token cache."""
 
+import json
 import threading
 
 
@@ -20,6 +21,15 @@ class TokenProvider:
         self._lock = threading.Lock()
 
     @property
+    def mailbox_key(self):
+        """The signed-in account (msal's ``home_account_id``), or None when unknown.
+
+        Clients built on the same account share its concurrency slots (see
+        ``mailbox_slots``); it identifies the mailbox, not the secret tokens.
+        """
+        return home_account_id(self.token_cache)
+
+    @property
     def token_cache(self):
         """The current serialized token cache (secret)."""
         with self._lock:
@@ -36,3 +46,13 @@ class TokenProvider:
                 if self._on_cache_changed is not None:
                     self._on_cache_changed(new_cache)
             return token
+
+
+def home_account_id(token_cache):
+    """The ``home_account_id`` of the first account in a serialized msal cache, or None."""
+    try:
+        accounts = (json.loads(token_cache or "{}").get("Account") or {}).values()
+    except (ValueError, AttributeError):
+        return None
+    return next((entry.get("home_account_id") for entry in accounts
+                 if isinstance(entry, dict) and entry.get("home_account_id")), None)

@@ -106,7 +106,8 @@ class IrMailServer(models.Model):
         account._check_authorized_for_server()
         # Scopes first: a missing permission is a consent problem to name, not a failure.
         token_cache = self.env["maildesk.account.token"]._for_account(account).token_cache
-        if "Mail.Send" not in OAuthApp.granted_scopes(token_cache):
+        granted = {scope.lower() for scope in OAuthApp.granted_scopes(token_cache)}
+        if "mail.send" not in granted:
             raise UserError(self.env._(
                 "The authorization of %(account)s does not include the Mail.Send permission. "
                 "Grant Mail.Send to the app in Microsoft Entra ID (with admin consent if your "

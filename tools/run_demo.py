@@ -25,7 +25,10 @@ DEMO_CLIENT_SECRET = "demo-secret"
 
 
 def start_emulator():
-    """Start `python -m emulator --seed demo` and return (process, its ready line)."""
+    """Start `python -m emulator --seed demo` and return (process, its ready line).
+
+    With --persist the demo mailbox, its tokens and the sent mail survive a restart, so the
+    accounts authorized in the demo database keep working."""
     state_dir = odoo_env.RUN_DIR / "emulator"
     state_dir.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
@@ -39,6 +42,7 @@ def start_emulator():
             "demo",
             "--state-dir",
             str(state_dir),
+            "--persist",
         ],
         cwd=odoo_env.REPO,
         stdout=subprocess.PIPE,

@@ -186,6 +186,21 @@ def test_reply_refuses_comment_and_body_together(fresh, demo_emulator):
     assert _folder(client, "sentitems") == []
 
 
+def test_every_response_refuses_comment_and_body_together(fresh, demo_emulator):
+    address, client = fresh
+    original = deliver(demo_emulator, address, subject="Question")
+    both = {"comment": "a", "message": {"body": {"contentType": "text", "content": "b"},
+                                        "toRecipients": [_recipient("x@example.com")]}}
+    for action in ("replyAll", "forward", "createReply", "createReplyAll", "createForward"):
+        response = client.post("/me/messages/%s/%s" % (original["id"], action), json=both)
+        assert response.status_code == 400, action
+        assert response.json()["error"]["code"]
+    assert _folder(client, "drafts") == [] and _folder(client, "sentitems") == []
+    body_only = client.ok("POST", "/me/messages/%s/createReply" % original["id"], 201,
+                          json={"message": both["message"]})
+    assert "<div>b</div>" in body_only["body"]["content"] and body_only["isDraft"] is True
+
+
 def test_reply_all_and_forward(fresh, demo_emulator):
     address, client = fresh
     original = deliver(demo_emulator, address, subject="Plan", to=[address, "x@example.com"],

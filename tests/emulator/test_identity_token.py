@@ -177,3 +177,30 @@ def test_malformed_token_requests(tenant, data, error, code):
 
 def test_token_endpoint_refuses_get(tenant):
     _error(tenant.get(tenant.login + "/common/oauth2/v2.0/token"), 400, "invalid_request", 900561)
+
+
+def _client_info(text):
+    return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+
+
+def test_client_info_only_when_the_request_asks_for_it(tenant):
+    code, params = tenant.code_by_auto_consent()
+    (user,) = tenant.control("GET", "/users")["users"]
+
+    plain = tenant.redeem(code, params, client_info=None).json()
+    refreshed = tenant.refresh(plain["refresh_token"], client_info="1").json()
+
+    assert "client_info" not in plain
+    assert _client_info(refreshed["client_info"]) == {"uid": user["id"], "utid": TENANT_ID}
+
+
+def test_authorize_redirect_carries_client_info_when_asked(tenant):
+    tenant.control("POST", "/settings", {"auto_consent": True, "auto_consent_user": tenant.email})
+    (user,) = tenant.control("GET", "/users")["users"]
+
+    asked, _ = tenant.authorize(client_info="1")
+    not_asked, _ = tenant.authorize()
+
+    result = tenant.query_of(asked.headers["Location"])
+    assert _client_info(result["client_info"]) == {"uid": user["id"], "utid": TENANT_ID}
+    assert "client_info" not in tenant.query_of(not_asked.headers["Location"])

@@ -160,6 +160,12 @@ def authorize(emulator):
 
 
 @pytest.fixture
+def complete_sign_in(emulator):
+    """``complete_sign_in(oauth_app)``: the whole authorization code flow for that app."""
+    return lambda oauth_app: sign_in(emulator, oauth_app)
+
+
+@pytest.fixture
 def free_port():
     """A local port nobody listens on (connections to it are refused)."""
     with socket.socket() as probe:

@@ -5,8 +5,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from graph import CLOUDS, CloudEndpoints, GraphClient, GraphError, OAuthApp, TokenProvider
-from tests.graph.conftest import DEMO_CLIENT_ID, DEMO_SECRET, DEMO_USER, sign_in
 
+DEMO_USER = "demo@maildesk.example"
 DELTA_PATH = "/me/mailFolders/AAMkAGI2/messages/delta?$skiptoken=abc"
 
 
@@ -23,12 +23,12 @@ def test_cloud_endpoints(cloud, login_host, graph_host, message_delta):
     assert endpoints.message_delta is message_delta
 
 
-def test_a_custom_cloud_works_end_to_end(mailbox, emulator, sleeps):
+def test_a_custom_cloud_works_end_to_end(mailbox, emulator, complete_sign_in, sleeps):
     # Both hosts come from configuration: nothing assumes the global cloud.
     cloud = CloudEndpoints(login_url=emulator.login, graph_url=emulator.graph)
-    app = OAuthApp(DEMO_CLIENT_ID, DEMO_SECRET, login_url=cloud.login_url,
+    app = OAuthApp(mailbox.client_id, mailbox.client_secret, login_url=cloud.login_url,
                    ca_bundle=emulator.ca_file, timeout=10)
-    result = sign_in(emulator, app)
+    result = complete_sign_in(app)
     client = GraphClient(TokenProvider(app, result.token_cache), graph_url=cloud.graph_url,
                          ca_bundle=emulator.ca_file, sleep=sleeps)
     assert client.me()["userPrincipalName"].lower() == DEMO_USER

@@ -16,7 +16,8 @@ from graph import (
     TokenProvider,
     TransientError,
 )
-from tests.graph.conftest import DEMO_USER, sign_in
+
+DEMO_USER = "demo@maildesk.example"
 
 MIME = (
     b"From: demo@maildesk.example\r\nTo: friend@example.com\r\n"
@@ -54,11 +55,12 @@ def test_rotated_refresh_token_reaches_the_store(mailbox, emulator, oauth_app, a
 
 
 def test_mailbox_authorized_without_mail_send_keeps_refreshing(mailbox, emulator, oauth_app,
-                                                               monkeypatch, sleeps):
+                                                               complete_sign_in, monkeypatch,
+                                                               sleeps):
     # An administrator withheld Mail.Send: the user consented to reading only.
     with monkeypatch.context() as patched:
         patched.setattr(OAuthApp, "MAIL_SCOPES", ("User.Read", "Mail.ReadWrite"))
-        result = sign_in(emulator, oauth_app)
+        result = complete_sign_in(oauth_app)
     assert "Mail.Send" not in result.granted_scopes
 
     token, cache = oauth_app.access_token(result.token_cache, force_refresh=True)
@@ -119,3 +121,14 @@ def test_network_failure_during_the_forced_refresh_is_not_an_auth_failure(mailbo
     mailbox.control("DELETE", "/faults")
     # Once the sign-in service answers again, the same client carries on.
     assert client.me()["userPrincipalName"].lower() == DEMO_USER
+
+
+def test_revoked_grant_stops_after_one_forced_refresh(mailbox, client):
+    client.me()
+    mailbox.control("POST", "/grants/revoke", json={"email": DEMO_USER})
+    mailbox.clear_log()
+    with pytest.raises(ReauthorizationRequired):
+        client.me()
+    # One refused call, one refresh attempt, no loop of retries against a dead grant.
+    assert mailbox.count("GET /v1.0/me") == 1
+    assert mailbox.count("POST /{tenant}/oauth2/v2.0/token") == 1
