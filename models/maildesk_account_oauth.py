@@ -148,17 +148,29 @@ class MaildeskAccountOAuth(models.AbstractModel):
     def _graph_client(self):
         """A Graph client for this mailbox; rotated refresh tokens are saved at once."""
         self.ensure_one()
-        tokens = self.env["maildesk.account.token"]._for_account(self)
-        if not tokens.token_cache:
+        token_cache = self._latest_token_cache()
+        if not token_cache:
             raise UserError(self.env._(
                 "%(account)s is not connected to Outlook yet: click Authorize Outlook.",
                 account=self.display_name,
             ))
         service = self.env["maildesk.graph.service"]
         client, _provider = service._graph_client(
-            service._oauth_app(), tokens.token_cache, on_cache_changed=self._store_token_cache
+            service._oauth_app(), token_cache, on_cache_changed=self._store_token_cache
         )
         return client
+
+    def _latest_token_cache(self):
+        """The token cache as last committed, not as this transaction first saw it.
+
+        A rotated refresh token is committed on its own cursor the moment it arrives
+        (`_store_token_cache`), by this request or another worker; this request's snapshot
+        may still hold the retired one, and Microsoft refuses a retired refresh token."""
+        with self._independent_env() as env:
+            tokens = env["maildesk.account.token"].sudo().search(
+                [("account_id", "=", self.id)], limit=1
+            )
+            return tokens.token_cache
 
     def _call_graph(self, operation):
         """Run `operation(client)` against this mailbox and return its result.
