@@ -156,7 +156,8 @@ class MaildeskAccountOAuth(models.AbstractModel):
             ))
         service = self.env["maildesk.graph.service"]
         client, _provider = service._graph_client(
-            service._oauth_app(), token_cache, on_cache_changed=self._store_token_cache
+            service._oauth_app(), token_cache, on_cache_changed=self._store_token_cache,
+            load_latest_cache=self._latest_token_cache,
         )
         return client
 

@@ -54,6 +54,33 @@ def test_rotated_refresh_token_reaches_the_store(mailbox, emulator, oauth_app, a
         oauth_app.access_token(auth_result.token_cache, force_refresh=True)
 
 
+def test_refresh_rotated_by_another_process_is_picked_up(mailbox, emulator, oauth_app,
+                                                         auth_result, sleeps):
+    # Two workers start from the same stored cache; the first refreshes and stores the
+    # rotated token, which retires the one the second still holds.
+    store = {"cache": auth_result.token_cache}
+    first = TokenProvider(oauth_app, store["cache"],
+                          on_cache_changed=lambda cache: store.update(cache=cache))
+    second = TokenProvider(oauth_app, store["cache"],
+                           on_cache_changed=lambda cache: store.update(cache=cache),
+                           load_latest_cache=lambda: store["cache"])
+    assert first(force_refresh=True)
+    assert store["cache"] != auth_result.token_cache
+
+    assert second(force_refresh=True)  # refused with the retired token, then the stored one
+
+    assert second.token_cache == store["cache"]
+    assert refresh_tokens(store["cache"]).isdisjoint(refresh_tokens(auth_result.token_cache))
+
+
+def test_refused_refresh_without_a_newer_cache_is_reported(mailbox, oauth_app, auth_result):
+    mailbox.control("POST", "/grants/revoke", json={"email": DEMO_USER})
+    provider = TokenProvider(oauth_app, auth_result.token_cache,
+                             load_latest_cache=lambda: auth_result.token_cache)
+    with pytest.raises(ReauthorizationRequired):
+        provider(force_refresh=True)
+
+
 def test_mailbox_authorized_without_mail_send_keeps_refreshing(mailbox, emulator, oauth_app,
                                                                complete_sign_in, monkeypatch,
                                                                sleeps):
