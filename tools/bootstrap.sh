@@ -28,11 +28,14 @@ PYTHON_BIN="$(pick_python)" || fail "Python 3.10-3.12 is required: install pytho
 
 stamp=".venv/.requirements.sha256"
 wanted="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)"
-if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
+# Reuse the virtualenv while the requirements are unchanged and it still imports what the
+# tests need (a package removed by hand would otherwise turn browser tests into skips).
+if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ] &&
+    .venv/bin/python -c "import websocket, msal, requests, lxml, psycopg2, pytest, ruff, pylint_odoo" 2>/dev/null; then
     exit 0
 fi
 
-echo "maildesk: building .venv with $PYTHON_BIN (requirements changed or missing)"
+echo "maildesk: building .venv with $PYTHON_BIN (new, requirements changed, or a package missing)"
 "$PYTHON_BIN" -m venv .venv || fail "could not create a virtualenv: install the venv module for $PYTHON_BIN (Debian: python3-venv)."
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip wheel setuptools >/dev/null ||
     fail "pip could not upgrade itself: check access to the Python package index."
