@@ -1,7 +1,7 @@
 import logging
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import UserError
 
 _logger = logging.getLogger(__name__)
 
@@ -10,38 +10,23 @@ class FetchmailServer(models.Model):
     """Incoming Mail Server of type "Outlook OAuth / Microsoft Graph": no host, port or
     password; the mailbox account signs in with OAuth and MailDesk syncs it over Graph."""
 
-    _inherit = "fetchmail.server"
+    _name = "fetchmail.server"
+    _inherit = ["fetchmail.server", "maildesk.mail.server.mixin"]
+    _maildesk_type_field = "server_type"
 
     server_type = fields.Selection(
         selection_add=[("maildesk_graph", "Outlook OAuth / Microsoft Graph")],
         ondelete={"maildesk_graph": "set default"},
     )
-    maildesk_account_id = fields.Many2one(
-        "maildesk.account",
-        "Mailbox Account",
-        index="btree_not_null",
-        # Without its mailbox the server can do nothing: it goes with the account.
-        ondelete="cascade",
-        domain="[('provider', '=', 'outlook'), ('state', '!=', 'draft')]",
-        help="An Outlook mailbox account that has been authorized (Authorize Outlook).",
-    )
-
     @api.depends("server_type")
     def _compute_server_type_info(self):
-        graph_servers = self.filtered(lambda server: server.server_type == "maildesk_graph")
+        graph_servers = self._maildesk_graph_servers()
         graph_servers.server_type_info = self.env._(
             "MailDesk mirrors the chosen Outlook mailbox over Microsoft Graph: no server, "
             "port or password is needed. Authorize the mailbox account first, then Test & "
             "Confirm."
         )
         return super(FetchmailServer, self - graph_servers)._compute_server_type_info()
-
-    @api.constrains("server_type", "maildesk_account_id")
-    def _check_maildesk_account(self):
-        for server in self:
-            if server.server_type == "maildesk_graph" and not server.maildesk_account_id:
-                raise ValidationError(self.env._(
-                    "Choose the Mailbox Account of the Outlook OAuth server “%s”.", server.name))
 
     @api.onchange("server_type", "is_ssl", "object_id")
     def onchange_server_type(self):
@@ -50,20 +35,8 @@ class FetchmailServer(models.Model):
             return
         super().onchange_server_type()
 
-    def write(self, vals):
-        # Another account or type invalidates an earlier Test & Confirm.
-        if {"maildesk_account_id", "server_type"} & set(vals) and "state" not in vals:
-            vals = dict(vals, state="draft")
-        accounts_before = self.maildesk_account_id
-        result = super().write(vals)
-        (accounts_before | self.maildesk_account_id)._update_connection_state()
-        return result
-
-    def unlink(self):
-        accounts = self.maildesk_account_id
-        result = super().unlink()
-        accounts.exists()._update_connection_state()
-        return result
+    def _maildesk_unconfirmed_vals(self, vals):
+        return {} if "state" in vals else {"state": "draft"}
 
     def set_draft(self):
         result = super().set_draft()
@@ -71,7 +44,7 @@ class FetchmailServer(models.Model):
         return result
 
     def button_confirm_login(self):
-        graph_servers = self.filtered(lambda server: server.server_type == "maildesk_graph")
+        graph_servers = self._maildesk_graph_servers()
         for server in graph_servers:
             server._maildesk_confirm()
         return super(FetchmailServer, self - graph_servers).button_confirm_login()
@@ -87,7 +60,7 @@ class FetchmailServer(models.Model):
             return client.me(), client.get_folder("inbox")
 
         profile, inbox = account._call_graph(check)
-        signed_in = (profile.get("mail") or profile.get("userPrincipalName") or "").lower()
+        signed_in = account._profile_address(profile)
         if signed_in != account.email:
             raise UserError(self.env._(
                 "The authorization of %(account)s belongs to %(signed_in)s, not %(email)s: "
@@ -102,24 +75,15 @@ class FetchmailServer(models.Model):
         return True
 
     def fetch_mail(self, raise_exception=True):
-        graph_servers = self.filtered(lambda server: server.server_type == "maildesk_graph")
+        graph_servers = self._maildesk_graph_servers()
         for server in graph_servers:
             server._maildesk_fetch(raise_exception)
         others = self - graph_servers
         return super(FetchmailServer, others).fetch_mail(raise_exception) if others else True
 
     def _maildesk_fetch(self, raise_exception):
-        """Fetch Now / the fetchmail cron: run the account's sync."""
+        """Fetch Now / the fetchmail cron: run the account's sync, if it may run."""
         account = self.maildesk_account_id
-        if not account or account.state == "auth_invalid":
-            message = self.env._(
-                "Server %(server)s: its mailbox account needs to be authorized again.",
-                server=self.name,
-            )
-            if raise_exception:
-                raise UserError(message)
-            _logger.info("MailDesk: %s", message)
-            return
         try:
             account._check_sync_ready()
             account._sync_mailbox()

@@ -1,7 +1,6 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import UserError
 
-from ..graph import OAuthApp
 from .maildesk_graph_mail_session import MaildeskGraphMailSession
 
 
@@ -10,19 +9,13 @@ class IrMailServer(models.Model):
     email sent through it leaves via Graph sendMail as MIME, headers and attachments
     intact."""
 
-    _inherit = "ir.mail_server"
+    _name = "ir.mail_server"
+    _inherit = ["ir.mail_server", "maildesk.mail.server.mixin"]
+    _maildesk_type_field = "smtp_authentication"
 
     smtp_authentication = fields.Selection(
         selection_add=[("maildesk_graph", "Outlook / Microsoft 365")],
         ondelete={"maildesk_graph": "set default"},
-    )
-    maildesk_account_id = fields.Many2one(
-        "maildesk.account",
-        "Mailbox Account",
-        index="btree_not_null",
-        # Without its mailbox the server can do nothing: it goes with the account.
-        ondelete="cascade",
-        domain="[('provider', '=', 'outlook'), ('state', '!=', 'draft')]",
     )
     maildesk_confirmed = fields.Boolean(
         "Tested", readonly=True, copy=False,
@@ -31,19 +24,12 @@ class IrMailServer(models.Model):
 
     @api.depends("smtp_authentication")
     def _compute_smtp_authentication_info(self):
-        graph_servers = self.filtered(lambda s: s.smtp_authentication == "maildesk_graph")
+        graph_servers = self._maildesk_graph_servers()
         graph_servers.smtp_authentication_info = self.env._(
             "Mail leaves through Microsoft Graph from the chosen Outlook mailbox account "
             "(authorize it first); no SMTP host or password is needed."
         )
         return super(IrMailServer, self - graph_servers)._compute_smtp_authentication_info()
-
-    @api.constrains("smtp_authentication", "maildesk_account_id")
-    def _check_maildesk_account(self):
-        for server in self:
-            if server.smtp_authentication == "maildesk_graph" and not server.maildesk_account_id:
-                raise ValidationError(self.env._(
-                    "Choose the Mailbox Account of the outgoing server “%s”.", server.name))
 
     @api.onchange("maildesk_account_id")
     def _onchange_maildesk_account_id(self):
@@ -58,22 +44,11 @@ class IrMailServer(models.Model):
                 vals["from_filter"] = account.email
         return super().create(vals_list)
 
-    def write(self, vals):
-        if {"maildesk_account_id", "smtp_authentication"} & set(vals):
-            vals = dict(vals, maildesk_confirmed=False)
-        accounts_before = self.maildesk_account_id
-        result = super().write(vals)
-        (accounts_before | self.maildesk_account_id)._update_connection_state()
-        return result
-
-    def unlink(self):
-        accounts = self.maildesk_account_id
-        result = super().unlink()
-        accounts.exists()._update_connection_state()
-        return result
+    def _maildesk_unconfirmed_vals(self, vals):
+        return {"maildesk_confirmed": False}
 
     def test_smtp_connection(self, autodetect_max_email_size=False):
-        graph_servers = self.filtered(lambda s: s.smtp_authentication == "maildesk_graph")
+        graph_servers = self._maildesk_graph_servers()
         if not graph_servers:
             return super().test_smtp_connection(autodetect_max_email_size)
         if autodetect_max_email_size:
@@ -104,10 +79,9 @@ class IrMailServer(models.Model):
         self.ensure_one()
         account = self.maildesk_account_id
         account._check_authorized_for_server()
-        # Scopes first: a missing permission is a consent problem to name, not a failure.
-        token_cache = self.env["maildesk.account.token"]._for_account(account).token_cache
-        granted = {scope.lower() for scope in OAuthApp.granted_scopes(token_cache)}
-        if "mail.send" not in granted:
+        # Scopes first (as granted at sign-in): a missing permission is a consent problem
+        # to name, not an authorization failure to count.
+        if "mail.send" not in (account.granted_scopes or "").lower().split():
             raise UserError(self.env._(
                 "The authorization of %(account)s does not include the Mail.Send permission. "
                 "Grant Mail.Send to the app in Microsoft Entra ID (with admin consent if your "

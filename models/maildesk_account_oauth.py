@@ -117,7 +117,7 @@ class MaildeskAccountOAuth(models.AbstractModel):
                 error=error.message)) from error
         finally:
             oauth_app.close()
-        signed_in = (profile.get("mail") or profile.get("userPrincipalName") or "").lower()
+        signed_in = self._profile_address(profile)
         if signed_in != self.email:
             raise UserError(self.env._(
                 "You signed in as %(signed_in)s, but this account is for %(email)s. Sign in "
@@ -139,9 +139,10 @@ class MaildeskAccountOAuth(models.AbstractModel):
         ))
         _logger.info("MailDesk %s: authorized by user %s", self.email, self.env.uid)
 
-    def _record_authorization_error(self, message):
-        """Keep the reason a sign-in failed on the account, whatever happens to the request."""
-        self._write_independently({"last_error": message})
+    @staticmethod
+    def _profile_address(profile):
+        """The mailbox address of a Graph `/me` profile (work accounts may lack `mail`)."""
+        return (profile.get("mail") or profile.get("userPrincipalName") or "").lower()
 
     # -- calling Graph -----------------------------------------------------------------------
 
@@ -180,63 +181,56 @@ class MaildeskAccountOAuth(models.AbstractModel):
         becomes a UserError that says what happened and what to do.
         """
         self.ensure_one()
-        if self.state == "draft":
-            raise UserError(self.env._(
-                "%(account)s is not connected to Outlook yet: click Authorize Outlook.",
-                account=self.display_name,
-            ))
         try:
             with self._graph_client() as client:
                 result = operation(client)
         except (ReauthorizationRequired, ClientConfigurationError, AuthenticationFailed) as error:
             raise UserError(self._register_auth_failure(error)) from error
-        except PermissionDenied as error:
-            message = self.env._(
-                "Microsoft refused the request for %(account)s: %(error)s. Check that the app "
-                "has the Mail.ReadWrite and Mail.Send permissions and authorize again.",
-                account=self.display_name, error=error.message,
-            )
-            self._write_independently({"last_error": message})
-            raise UserError(message) from error
-        except NotFound as error:
-            message = self.env._(
-                "Microsoft found no mailbox for %(account)s: %(error)s. Does it have an Exchange "
-                "Online license?", account=self.display_name, error=error.message,
-            )
-            self._write_independently({"last_error": message})
-            raise UserError(message) from error
-        except Throttled as error:
-            # Throttling and network trouble say nothing about the grant: no count.
-            message = self.env._(
-                "Microsoft asks MailDesk to slow down for %(account)s: try again in %(seconds)s "
-                "seconds; nothing is lost.",
-                account=self.display_name, seconds=int(error.retry_after or 60),
-            )
-            self._write_independently({"last_error": message})
-            raise UserError(message) from error
-        except TransientError as error:
-            message = self.env._(
-                "Microsoft could not be reached for %(account)s (%(error)s). MailDesk will try "
-                "again; nothing is lost.", account=self.display_name, error=error.message,
-            )
-            self._write_independently({"last_error": message})
-            raise UserError(message) from error
         except MessageTooLarge as error:
+            # About one message, not the mailbox: nothing to record on the account.
             raise UserError(self.env._(
                 "Microsoft refused the message as too large for %(account)s: %(error)s",
                 account=self.display_name, error=error.message,
             )) from error
         except GraphError as error:
-            # Anything else Microsoft refused: say what it said, never a traceback.
-            message = self.env._(
-                "Microsoft refused the request for %(account)s: %(error)s",
-                account=self.display_name, error=str(error),
-            )
+            # Throttling and network trouble say nothing about the grant: no count.
+            message = self._graph_failure_message(error)
             self._write_independently({"last_error": message})
             raise UserError(message) from error
         if self.auth_failure_count or self.last_error:
             self._register_auth_success()
         return result
+
+    def _graph_failure_message(self, error):
+        """What to tell the user about a Graph failure that is not an authorization one."""
+        account = self.display_name
+        if isinstance(error, PermissionDenied):
+            return self.env._(
+                "Microsoft refused the request for %(account)s: %(error)s. Check that the app "
+                "has the Mail.ReadWrite and Mail.Send permissions and authorize again.",
+                account=account, error=error.message,
+            )
+        if isinstance(error, NotFound):
+            return self.env._(
+                "Microsoft found no mailbox for %(account)s: %(error)s. Does it have an Exchange "
+                "Online license?", account=account, error=error.message,
+            )
+        if isinstance(error, Throttled):
+            return self.env._(
+                "Microsoft asks MailDesk to slow down for %(account)s: try again in %(seconds)s "
+                "seconds; nothing is lost.",
+                account=account, seconds=int(error.retry_after or 60),
+            )
+        if isinstance(error, TransientError):
+            return self.env._(
+                "Microsoft could not be reached for %(account)s (%(error)s). MailDesk will try "
+                "again; nothing is lost.", account=account, error=error.message,
+            )
+        # Anything else Microsoft refused: say what it said, never a traceback.
+        return self.env._(
+            "Microsoft refused the request for %(account)s: %(error)s",
+            account=account, error=str(error),
+        )
 
     def _register_auth_failure(self, error):
         """Count a refused authorization; at the threshold, suspend the mailbox."""

@@ -37,9 +37,9 @@ class MaildeskGraphService(models.AbstractModel):
         }
 
     @api.model
-    def _oauth_configuration_error(self):
+    def _oauth_configuration_error(self, settings=None):
         """Why OAuth cannot work yet, in words an administrator can act on; False when fine."""
-        settings = self._settings()
+        settings = settings or self._settings()
         missing = [
             label
             for label, key in ((self.env._("Client ID"), "client_id"),
@@ -59,10 +59,10 @@ class MaildeskGraphService(models.AbstractModel):
 
     @api.model
     def _oauth_app(self):
-        error = self._oauth_configuration_error()
+        settings = self._settings()
+        error = self._oauth_configuration_error(settings)
         if error:
             raise UserError(error)
-        settings = self._settings()
         return OAuthApp(
             settings["client_id"],
             settings["client_secret"],

@@ -318,7 +318,7 @@ class TestMailServers(MaildeskEmulatorCase):
             self.assertEqual(self.account.auth_failure_count, attempt)
         self.assertEqual(self.account.state, "auth_invalid")
         self.assertIn("Authorize Outlook to sign in again", self.account.last_error)
-        self.assertIn("authorized again", self.failed(incoming.fetch_mail))
+        self.assertIn("Invalid OAuth Configuration", self.failed(incoming.fetch_mail))
 
         self.control("DELETE", "/requests")
         self.run_scheduled_sync()
