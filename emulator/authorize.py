@@ -133,7 +133,7 @@ def _error_page(code, message):
     return Response(html, status=400, content_type="text/html; charset=utf-8", headers=NO_STORE)
 
 
-def handle_authorize(request, state, tenant):
+def handle_authorize(request, state):
     """GET shows the page (or auto-consents); POST is the page's Accept / Cancel."""
     params = dict(request.values.items(multi=False))
     client_id = params.get("client_id")

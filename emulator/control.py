@@ -3,53 +3,15 @@
 JSON in, JSON out, no token. Errors are ``{"error": "..."}`` with 400 or 404.
 """
 
-import json
-import re
-
+from .control_routing import ControlError, answer, compile_routes, request_json
 from .faults import FaultSpecError
 from .http_util import json_response
 from .state import ClientSecret
 
 
-class ControlError(Exception):
-    """A control call that cannot be carried out, with the status to answer."""
-
-    def __init__(self, message, status=400):
-        super().__init__(message)
-        self.status = status
-
-
 def handle_control(request, path, state):
     """Answer one control call; ``path`` follows ``/_emulator``."""
-    for method, pattern, handler in _ROUTES:
-        match = pattern.match(path)
-        if match is None:
-            continue
-        if request.method != method:
-            continue
-        try:
-            return handler(request, state, *match.groups())
-        except ControlError as error:
-            return json_response({"error": str(error)}, status=error.status)
-    if any(pattern.match(path) for _, pattern, _ in _ROUTES):
-        return json_response(
-            {"error": "%s is not allowed on /_emulator%s" % (request.method, path)}, status=405
-        )
-    return json_response(
-        {"error": "unknown control call: %s /_emulator%s" % (request.method, path)}, status=404
-    )
-
-
-def _body(request):
-    if not request.get_data():
-        return {}
-    try:
-        body = json.loads(request.get_data())
-    except ValueError as error:
-        raise ControlError("the body is not valid JSON: %s" % error) from error
-    if not isinstance(body, dict):
-        raise ControlError("the body must be a JSON object")
-    return body
+    return answer(_ROUTES, request, path, state)
 
 
 def _string(body, name, required=True):
@@ -75,9 +37,6 @@ def _known_user(state, email):
     return user
 
 
-# -- whole emulator -------------------------------------------------------------------------
-
-
 def _reset(request, state):
     state.reset()
     return json_response({"reset": True})
@@ -86,7 +45,7 @@ def _reset(request, state):
 def _seed(request, state):
     from .seed import apply_seed
 
-    spec = _string(_body(request), "spec")
+    spec = _string(request_json(request), "spec")
     try:
         apply_seed(state, spec)
     except ValueError as error:
@@ -101,16 +60,13 @@ def _seed(request, state):
         )
 
 
-# -- apps and users -------------------------------------------------------------------------
-
-
 def _list_apps(request, state):
     with state.lock:
         return json_response({"apps": [app.to_json() for app in state.apps.values()]})
 
 
 def _add_app(request, state):
-    body = _body(request)
+    body = request_json(request)
     redirect_uris = body.get("redirect_uris")
     if not isinstance(redirect_uris, list) or not all(
         isinstance(uri, str) and uri for uri in redirect_uris
@@ -126,7 +82,7 @@ def _add_app(request, state):
 
 
 def _change_secret(request, state, client_id):
-    body = _body(request)
+    body = request_json(request)
     new_secret = _string(body, "client_secret", required=False)
     expired = _boolean(body, "expired")
     with state.lock:
@@ -150,7 +106,7 @@ def _list_users(request, state):
 
 
 def _add_user(request, state):
-    body = _body(request)
+    body = request_json(request)
     email = _string(body, "email")
     if "@" not in email:
         raise ControlError("email must be an address")
@@ -166,11 +122,8 @@ def _add_user(request, state):
     return json_response(user.to_json(), status=200 if existed else 201)
 
 
-# -- grants and tokens ----------------------------------------------------------------------
-
-
 def _revoke(request, state):
-    body = _body(request)
+    body = request_json(request)
     user = _known_user(state, _string(body, "email"))
     client_id = _string(body, "client_id", required=False)
     if client_id is not None and state.app(client_id) is None:
@@ -180,7 +133,7 @@ def _revoke(request, state):
 
 
 def _expire_tokens(request, state):
-    body = _body(request)
+    body = request_json(request)
     email = _string(body, "email", required=False)
     if email is not None:
         email = _known_user(state, email).email
@@ -189,8 +142,6 @@ def _expire_tokens(request, state):
         expired["refresh_tokens"] = state.tokens.expire_refresh_tokens(email)
     return json_response({"email": email, "expired": expired})
 
-
-# -- settings -------------------------------------------------------------------------------
 
 _SETTING_RULES = {
     "auto_consent": (bool, None),
@@ -209,7 +160,7 @@ def _get_settings(request, state):
 
 
 def _set_settings(request, state):
-    body = _body(request)
+    body = request_json(request)
     unknown = sorted(set(body) - set(_SETTING_RULES))
     if unknown:
         raise ControlError("unknown settings: %s" % ", ".join(unknown))
@@ -229,16 +180,13 @@ def _set_settings(request, state):
         return json_response(state.settings.to_json())
 
 
-# -- faults and the request log -------------------------------------------------------------
-
-
 def _list_faults(request, state):
     return json_response({"faults": state.faults.pending()})
 
 
 def _add_fault(request, state):
     try:
-        fault = state.faults.add(_body(request))
+        fault = state.faults.add(request_json(request))
     except FaultSpecError as error:
         raise ControlError(str(error)) from error
     return json_response(fault.to_json(), status=201)
@@ -262,25 +210,21 @@ def _clear_requests(request, state):
     return json_response({"total": 0})
 
 
-def _route(method, pattern, handler):
-    return method, re.compile("^" + pattern + "/?$"), handler
-
-
-_ROUTES = [
-    _route("POST", r"/reset", _reset),
-    _route("POST", r"/seed", _seed),
-    _route("GET", r"/apps", _list_apps),
-    _route("POST", r"/apps", _add_app),
-    _route("POST", r"/apps/([^/]+)/secret", _change_secret),
-    _route("GET", r"/users", _list_users),
-    _route("POST", r"/users", _add_user),
-    _route("POST", r"/grants/revoke", _revoke),
-    _route("POST", r"/tokens/expire", _expire_tokens),
-    _route("GET", r"/settings", _get_settings),
-    _route("POST", r"/settings", _set_settings),
-    _route("GET", r"/faults", _list_faults),
-    _route("POST", r"/faults", _add_fault),
-    _route("DELETE", r"/faults", _clear_faults),
-    _route("GET", r"/requests", _get_requests),
-    _route("DELETE", r"/requests", _clear_requests),
-]
+_ROUTES = compile_routes([
+    ("POST", r"/reset", _reset),
+    ("POST", r"/seed", _seed),
+    ("GET", r"/apps", _list_apps),
+    ("POST", r"/apps", _add_app),
+    ("POST", r"/apps/([^/]+)/secret", _change_secret),
+    ("GET", r"/users", _list_users),
+    ("POST", r"/users", _add_user),
+    ("POST", r"/grants/revoke", _revoke),
+    ("POST", r"/tokens/expire", _expire_tokens),
+    ("GET", r"/settings", _get_settings),
+    ("POST", r"/settings", _set_settings),
+    ("GET", r"/faults", _list_faults),
+    ("POST", r"/faults", _add_fault),
+    ("DELETE", r"/faults", _clear_faults),
+    ("GET", r"/requests", _get_requests),
+    ("DELETE", r"/requests", _clear_requests),
+])

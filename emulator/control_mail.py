@@ -7,26 +7,15 @@ in URLs may be immutable or rest ids; answers give both (``id`` is the immutable
 
 import base64
 import binascii
-import json
-import re
 import time
 
+from .control_routing import ControlError, answer, compile_routes, request_json
 from .graph_ids import conversation_id
 from .http_util import json_response
 from .mailstore import FolderExistsError
 from .message_model import FLAG_STATUSES, IMPORTANCES, Message, iso, parse_address, parse_iso
 from .outgoing import received_headers
 
-
-class MailControlError(Exception):
-    """A control call that cannot be carried out, with the status to answer."""
-
-    def __init__(self, message, status=400):
-        super().__init__(message)
-        self.status = status
-
-
-# -- shapes -----------------------------------------------------------------------------------
 
 def folder_summary(mailbox, folder):
     """A folder as the control API shows it (with its well-known name and path)."""
@@ -68,46 +57,31 @@ def message_summary(mailbox, message):
     }
 
 
-# -- reading the request ----------------------------------------------------------------------
-
-def _body(request):
-    data = request.get_data()
-    if not data.strip():
-        return {}
-    try:
-        body = json.loads(data)
-    except ValueError as error:
-        raise MailControlError("the body is not valid JSON: %s" % error) from error
-    if not isinstance(body, dict):
-        raise MailControlError("the body must be a JSON object")
-    return body
-
-
 def _mailbox(state, email):
     user = state.user(email)
     if user is None or user.mailbox is None:
-        raise MailControlError("no mailbox %s" % email, status=404)
+        raise ControlError("no mailbox %s" % email, status=404)
     return user.mailbox
 
 
 def _folder(mailbox, ref):
     folder = mailbox.folder(ref)
     if folder is None:
-        raise MailControlError("no folder %s" % ref, status=404)
+        raise ControlError("no folder %s" % ref, status=404)
     return folder
 
 
 def _message(mailbox, ref):
     message = mailbox.message(ref)
     if message is None:
-        raise MailControlError("no message %s" % ref, status=404)
+        raise ControlError("no message %s" % ref, status=404)
     return message
 
 
 def _address(value, name):
     pair = parse_address(value)
     if pair is None:
-        raise MailControlError("%s must be an address (\"Name <a@b>\", \"a@b\" or "
+        raise ControlError("%s must be an address (\"Name <a@b>\", \"a@b\" or "
                                "{\"name\", \"address\"})" % name)
     return pair
 
@@ -118,7 +92,7 @@ def _addresses(value, name):
     if isinstance(value, str | dict):
         value = [value]
     if not isinstance(value, list):
-        raise MailControlError("%s must be a list of addresses" % name)
+        raise ControlError("%s must be a list of addresses" % name)
     return [_address(item, name) for item in value]
 
 
@@ -126,7 +100,7 @@ def _flag(value):
     if isinstance(value, str):
         value = {"flagStatus": value}
     if not isinstance(value, dict) or value.get("flagStatus") not in FLAG_STATUSES:
-        raise MailControlError("flag must be one of %s (or {\"flagStatus\": ...})"
+        raise ControlError("flag must be one of %s (or {\"flagStatus\": ...})"
                                % ", ".join(FLAG_STATUSES))
     return dict(value)
 
@@ -135,11 +109,11 @@ def _attachments(value):
     attachments = []
     for item in value or []:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            raise MailControlError("each attachment needs a name and content_b64")
+            raise ControlError("each attachment needs a name and content_b64")
         try:
             data = base64.b64decode(item.get("content_b64") or "", validate=True)
         except (binascii.Error, ValueError) as error:
-            raise MailControlError("content_b64 of %s is not base64" % item["name"]) from error
+            raise ControlError("content_b64 of %s is not base64" % item["name"]) from error
         attachments.append({
             "name": item["name"],
             "content_type": item.get("content_type") or "application/octet-stream",
@@ -155,28 +129,26 @@ def _changes(body):
     allowed = {"isRead", "flag", "categories", "importance"}
     unknown = set(body) - allowed
     if unknown:
-        raise MailControlError("cannot change %s (only %s)" % (
+        raise ControlError("cannot change %s (only %s)" % (
             ", ".join(sorted(unknown)), ", ".join(sorted(allowed))))
     changes = {}
     if "isRead" in body:
         if not isinstance(body["isRead"], bool):
-            raise MailControlError("isRead must be true or false")
+            raise ControlError("isRead must be true or false")
         changes["is_read"] = body["isRead"]
     if "flag" in body:
         changes["flag"] = _flag(body["flag"])
     if "categories" in body:
         if not isinstance(body["categories"], list) or not all(
                 isinstance(item, str) for item in body["categories"]):
-            raise MailControlError("categories must be a list of strings")
+            raise ControlError("categories must be a list of strings")
         changes["categories"] = list(body["categories"])
     if "importance" in body:
         if body["importance"] not in IMPORTANCES:
-            raise MailControlError("importance must be one of %s" % ", ".join(IMPORTANCES))
+            raise ControlError("importance must be one of %s" % ", ".join(IMPORTANCES))
         changes["importance"] = body["importance"]
     return changes
 
-
-# -- calls --------------------------------------------------------------------------------------
 
 def _list_mailboxes(request, state):
     with state.lock:
@@ -200,17 +172,17 @@ def _list_folders(request, state, email):
 
 def _create_folder(request, state, email):
     mailbox = _mailbox(state, email)
-    body = _body(request)
+    body = request_json(request)
     name = body.get("display_name")
     if not isinstance(name, str) or not name.strip():
-        raise MailControlError("display_name must be a non-empty string")
+        raise ControlError("display_name must be a non-empty string")
     with mailbox.lock:
         parent = _folder(mailbox, body["parent_id"]) if body.get("parent_id") else None
         try:
             folder = mailbox.create_folder(name.strip(), parent,
                                            hidden=bool(body.get("hidden", False)))
         except FolderExistsError as error:
-            raise MailControlError("a folder %s already exists there" % error) from error
+            raise ControlError("a folder %s already exists there" % error) from error
         return json_response(folder_summary(mailbox, folder), status=201)
 
 
@@ -220,7 +192,7 @@ def _folder_messages(request, state, email, folder_ref):
         offset = int(request.args.get("offset", 0))
         limit = int(request.args["limit"]) if "limit" in request.args else None
     except ValueError as error:
-        raise MailControlError("offset and limit must be integers") from error
+        raise ControlError("offset and limit must be integers") from error
     with mailbox.lock:
         folder = _folder(mailbox, folder_ref)
         source = (mailbox.search_results(folder) if folder.is_search_folder
@@ -245,28 +217,28 @@ def _expire_delta(request, state, email, folder_ref):
 
 def _deliver(request, state, email):
     mailbox = _mailbox(state, email)
-    body = _body(request)
+    body = request_json(request)
     if "from" not in body:
-        raise MailControlError("from is required")
+        raise ControlError("from is required")
     sender = _address(body["from"], "from")
     body_type = body.get("body_type", "text")
     if body_type not in ("html", "text"):
-        raise MailControlError("body_type must be html or text")
+        raise ControlError("body_type must be html or text")
     received = int(time.time())
     if body.get("received") is not None:
         received = parse_iso(str(body["received"]))
         if received is None:
-            raise MailControlError("received must be an ISO 8601 date-time")
+            raise ControlError("received must be an ISO 8601 date-time")
     content = body.get("body", "")
     if not isinstance(content, str) or not isinstance(body.get("subject", ""), str):
-        raise MailControlError("subject and body must be strings")
+        raise ControlError("subject and body must be strings")
     changes = _changes({key: body[key] for key in ("flag", "categories", "importance")
                         if key in body})
     attachments = _attachments(body.get("attachments"))
     with mailbox.lock:
         folder = _folder(mailbox, body.get("folder") or "inbox")
         if folder.is_search_folder:
-            raise MailControlError("mail cannot be delivered to a search folder")
+            raise ControlError("mail cannot be delivered to a search folder")
         to = _addresses(body.get("to"), "to") or [(mailbox.display_name, mailbox.email)]
         message = Message(
             number=0, folder_no=0, subject=body.get("subject", ""), body=content,
@@ -302,7 +274,7 @@ def _get_message(request, state, email, ref):
 
 def _patch_message(request, state, email, ref):
     mailbox = _mailbox(state, email)
-    changes = _changes(_body(request))
+    changes = _changes(request_json(request))
     with mailbox.lock:
         message = _message(mailbox, ref)
         if changes:
@@ -312,14 +284,14 @@ def _patch_message(request, state, email, ref):
 
 def _move_message(request, state, email, ref):
     mailbox = _mailbox(state, email)
-    body = _body(request)
+    body = request_json(request)
     if not isinstance(body.get("destination"), str):
-        raise MailControlError("destination must be a folder id or well-known name")
+        raise ControlError("destination must be a folder id or well-known name")
     with mailbox.lock:
         message = _message(mailbox, ref)
         destination = _folder(mailbox, body["destination"])
         if destination.is_search_folder:
-            raise MailControlError("messages cannot be moved to a search folder")
+            raise ControlError("messages cannot be moved to a search folder")
         message = mailbox.move_message(message, destination)
         return json_response(message_summary(mailbox, message))
 
@@ -347,7 +319,7 @@ def _clear_sent_log(request, state, email):
 
 
 _MAILBOX = r"/mailboxes/([^/]+)"
-_ROUTES = [
+_ROUTES = compile_routes([
     ("GET", r"/mailboxes", _list_mailboxes),
     ("GET", _MAILBOX + r"/folders", _list_folders),
     ("POST", _MAILBOX + r"/folders", _create_folder),
@@ -360,27 +332,9 @@ _ROUTES = [
     ("POST", _MAILBOX + r"/messages/([^/]+)/move", _move_message),
     ("GET", _MAILBOX + r"/sent", _sent_log),
     ("DELETE", _MAILBOX + r"/sent", _clear_sent_log),
-]
-_COMPILED = [(method, re.compile("^" + pattern + "/?$"), handler)
-             for method, pattern, handler in _ROUTES]
+])
 
 
 def handle_mail_control(request, path, state):
     """Answer one mailbox control call; ``path`` follows ``/_emulator``."""
-    path_known = False
-    for method, pattern, handler in _COMPILED:
-        match = pattern.match(path)
-        if match is None:
-            continue
-        path_known = True
-        if request.method != method:
-            continue
-        try:
-            return handler(request, state, *match.groups())
-        except MailControlError as error:
-            return json_response({"error": str(error)}, status=error.status)
-    if path_known:
-        return json_response(
-            {"error": "%s is not allowed on /_emulator%s" % (request.method, path)}, status=405)
-    return json_response(
-        {"error": "unknown control call: %s /_emulator%s" % (request.method, path)}, status=404)
+    return answer(_ROUTES, request, path, state)

@@ -4,6 +4,7 @@ A fault is queued through ``POST /_emulator/faults`` and consumed by the next ma
 identity or Graph requests (never by control calls). The oldest matching fault wins.
 """
 
+import dataclasses
 import itertools
 import threading
 from dataclasses import dataclass
@@ -47,15 +48,7 @@ class Fault:
 
     def to_json(self):
         """The fault as the control API shows it."""
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "remaining": self.remaining,
-            "retry_after": self.retry_after,
-            "latency_ms": self.latency_ms,
-            "path_contains": self.path_contains,
-            "mailbox": self.mailbox,
-        }
+        return dataclasses.asdict(self)
 
 
 def fault_from_json(fault_id, spec):

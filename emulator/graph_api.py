@@ -10,7 +10,7 @@ collapse to the innermost folder, and folder-scoped message URLs become ``/me/me
 import re
 
 from . import batch, graph_delta, graph_folders, graph_messages, graph_send, graph_uploads
-from .graph_call import USER_SCOPES, GraphCall, GraphError
+from .graph_call import USER_SCOPES, GraphCall, GraphError, access_denied
 
 _ID = r"(?P<%s>[^/]+)"
 _FOLDER = "/me/mailFolders/" + _ID % "folder"
@@ -56,17 +56,13 @@ _ROUTES = [
     ("GET", "/me/mailFolders", graph_folders.list_top_level),
     ("POST", "/me/mailFolders", graph_folders.create_folder),
     ("GET", "/me/mailFolders/delta", graph_folders.folder_tree_delta),
-    ("GET", _FOLDER, lambda call, folder: graph_folders.get_folder(call, folder)),
-    ("PATCH", _FOLDER, lambda call, folder: graph_folders.rename_folder(call, folder)),
-    ("GET", _FOLDER + "/childFolders",
-     lambda call, folder: graph_folders.list_children(call, folder)),
-    ("POST", _FOLDER + "/childFolders",
-     lambda call, folder: graph_folders.create_folder(call, folder)),
-    ("GET", _FOLDER + "/messages/delta",
-     lambda call, folder: graph_delta.message_delta(call, folder)),
-    ("GET", _FOLDER + "/messages",
-     lambda call, folder: graph_messages.list_messages(call, folder)),
-    ("POST", _FOLDER + "/messages", lambda call, folder: graph_send.create_draft(call, folder)),
+    ("GET", _FOLDER, graph_folders.get_folder),
+    ("PATCH", _FOLDER, graph_folders.rename_folder),
+    ("GET", _FOLDER + "/childFolders", graph_folders.list_children),
+    ("POST", _FOLDER + "/childFolders", graph_folders.create_folder),
+    ("GET", _FOLDER + "/messages/delta", graph_delta.message_delta),
+    ("GET", _FOLDER + "/messages", graph_messages.list_messages),
+    ("POST", _FOLDER + "/messages", graph_send.create_draft),
     ("GET", "/me/messages", graph_messages.list_messages),
     # Before the message routes, whose {id} would otherwise swallow "delta".
     ("GET", "/me/messages/delta", graph_delta.mailbox_wide_delta),
@@ -112,8 +108,7 @@ def _normalise(call, path):
         mailbox = call.mailbox
         if wanted not in (mailbox.email.lower(), str(mailbox.user_id).lower()):
             if call.state.user(wanted) is not None:
-                raise GraphError(403, "ErrorAccessDenied",
-                                 "Access is denied. Check credentials and try again.")
+                raise access_denied()
             raise GraphError(404, "ErrorInvalidUser",
                              "The requested user '%s' is invalid." % users.group("user"))
         path = "/me" + path[users.end():]

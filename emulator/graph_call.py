@@ -32,6 +32,12 @@ class GraphError(Exception):
         return graph_error(self.status, self.code, self.message, self.headers)
 
 
+def access_denied():
+    """Graph's 403 for something the token or the user may not touch."""
+    return GraphError(403, "ErrorAccessDenied",
+                      "Access is denied. Check credentials and try again.")
+
+
 def not_found():
     """Graph's answer for an id that names nothing in this mailbox."""
     return GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
@@ -84,23 +90,22 @@ class GraphCall:
     def require(self, accepted):
         """Refuse with 403 unless the token carries one of the ``accepted`` scopes."""
         if not self.scopes.intersection(accepted):
-            raise GraphError(403, "ErrorAccessDenied",
-                             "Access is denied. Check credentials and try again.")
+            raise access_denied()
+
+    def _note_applied(self, preference):
+        if preference not in self.applied:
+            self.applied.append(preference)
 
     def prefer_body_type(self):
         """The body type to return; notes the preference as applied when one was given."""
         if self.body_type:
-            applied = 'outlook.body-content-type="%s"' % self.body_type
-            if applied not in self.applied:
-                self.applied.append(applied)
+            self._note_applied('outlook.body-content-type="%s"' % self.body_type)
         return self.body_type
 
     def apply_page_size(self):
         """The ``odata.maxpagesize`` preference (noted as applied), or ``None``."""
         if self.max_page_size:
-            applied = "odata.maxpagesize=%d" % self.max_page_size
-            if applied not in self.applied:
-                self.applied.append(applied)
+            self._note_applied("odata.maxpagesize=%d" % self.max_page_size)
         return self.max_page_size
 
     def raw_body(self):
@@ -150,17 +155,11 @@ class GraphCall:
 
     def empty(self, status):
         """An answer without a body (202, 204)."""
-        response = Response(status=status)
-        for name, value in self._headers(None).items():
-            response.headers[name] = value
-        return response
+        return Response(status=status, headers=self._headers(None))
 
-    def raw(self, data, content_type, status=200):
+    def raw(self, data, content_type):
         """A non-JSON answer ($value of a message or an attachment)."""
-        response = Response(data, status=status, content_type=content_type)
-        for name, value in self._headers(None).items():
-            response.headers[name] = value
-        return response
+        return Response(data, content_type=content_type, headers=self._headers(None))
 
 
 def _too_large():

@@ -5,14 +5,8 @@ import re
 from . import delta
 from .graph_call import READ_SCOPES, GraphError, bad_request
 from .graph_folders import resolve_folder
-from .graph_json import (
-    MESSAGE_FIELDS,
-    UnknownPropertyError,
-    attachments_json,
-    message_json,
-    parse_select,
-)
-from .graph_messages import expand_attachments
+from .graph_json import attachments_json, message_json
+from .graph_messages import expand_attachments, message_select
 from .message_model import parse_iso
 
 _FILTER = re.compile(r"^\s*receivedDateTime\s+(ge|gt)\s+'?([^'\s]+)'?\s*$", re.IGNORECASE)
@@ -41,12 +35,7 @@ def mailbox_wide_delta(call):
 def parse_options(call):
     """The options of a first delta call, refusing what Graph does not support."""
     args = call.args
-    try:
-        select = parse_select(args.get("$select"), MESSAGE_FIELDS)
-    except UnknownPropertyError as error:
-        raise bad_request(
-            "Could not find a property named '%s' on type 'microsoft.graph.message'." % error,
-            "RequestBroker--ParseUri") from error
+    select = message_select(call)
     orderby = args.get("$orderby")
     if orderby is not None and not _ORDER_NEWEST_FIRST.match(orderby):
         raise bad_request("Delta queries only support $orderby=receivedDateTime desc.",

@@ -1,7 +1,14 @@
 """Graph mail folder endpoints: list, get, children, create, rename, folder-tree delta."""
 
 from . import delta
-from .graph_call import READ_SCOPES, WRITE_SCOPES, GraphError, bad_request, not_found
+from .graph_call import (
+    READ_SCOPES,
+    WRITE_SCOPES,
+    GraphError,
+    access_denied,
+    bad_request,
+    not_found,
+)
 from .graph_json import FOLDER_FIELDS, UnknownPropertyError, folder_json, parse_select
 from .mailstore import FolderExistsError
 
@@ -29,6 +36,14 @@ def paging_args(call, default_top):
     return top, skip
 
 
+def next_page_link(call, path, top, skip):
+    """The nextLink of a ``$top`` / ``$skip`` page: this call's query, one page on."""
+    params = {name: value for name, value in call.args.items(multi=True)
+              if name not in ("$skip", "$top")}
+    params.update({"$top": top, "$skip": skip + top})
+    return call.link(path, params)
+
+
 def _include_hidden(call):
     return call.args.get("includeHiddenFolders", "").lower() == "true"
 
@@ -51,6 +66,13 @@ def render_folder(call, folder, select=None):
             if name in ("@odata.type", "id") or name in select}
 
 
+def _entity(call, folder, select=None, status=200):
+    payload = {"@odata.context": call.context(
+        "users('%s')/mailFolders/$entity" % call.mailbox.user_id)}
+    payload.update(render_folder(call, folder, select))
+    return call.respond(payload, status=status)
+
+
 def _folder_page(call, folders, path, context):
     top, skip = paging_args(call, DEFAULT_FOLDER_PAGE)
     select = _select(call)
@@ -60,10 +82,7 @@ def _folder_page(call, folders, path, context):
         "value": [render_folder(call, folder, select) for folder in page],
     }
     if skip + top < len(folders):
-        params = {name: value for name, value in call.args.items(multi=True)
-                  if name not in ("$skip", "$top")}
-        params.update({"$top": top, "$skip": skip + top})
-        payload["@odata.nextLink"] = call.link(path, params)
+        payload["@odata.nextLink"] = next_page_link(call, path, top, skip)
     return call.respond(payload)
 
 
@@ -93,11 +112,7 @@ def get_folder(call, ref):
     call.require(READ_SCOPES)
     select = _select(call)
     with call.mailbox.lock:
-        folder = resolve_folder(call, ref)
-        payload = {"@odata.context": call.context(
-            "users('%s')/mailFolders/$entity" % call.mailbox.user_id)}
-        payload.update(render_folder(call, folder, select))
-        return call.respond(payload)
+        return _entity(call, resolve_folder(call, ref), select)
 
 
 def create_folder(call, parent_ref=None):
@@ -114,10 +129,7 @@ def create_folder(call, parent_ref=None):
                                                 hidden=bool(body.get("isHidden", False)))
         except FolderExistsError as error:
             raise _folder_exists() from error
-        payload = {"@odata.context": call.context(
-            "users('%s')/mailFolders/$entity" % call.mailbox.user_id)}
-        payload.update(folder_json(call.mailbox, folder))
-        return call.respond(payload, status=201)
+        return _entity(call, folder, status=201)
 
 
 def rename_folder(call, ref):
@@ -130,8 +142,7 @@ def rename_folder(call, ref):
     with call.mailbox.lock:
         folder = resolve_folder(call, ref)
         if folder.well_known:
-            raise GraphError(403, "ErrorAccessDenied",
-                             "Access is denied. Check credentials and try again.")
+            raise access_denied()
         try:
             call.mailbox.rename_folder(folder, name.strip())
         except FolderExistsError as error:

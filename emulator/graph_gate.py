@@ -63,19 +63,14 @@ def rate_throttled(retry_after):
 
     Microsoft documents the limit and the 429, not this message's wording.
     """
-    return graph_error(
-        429,
-        "ApplicationThrottled",
-        "Application is over its request limit for this mailbox.",
-        headers={"Retry-After": str(retry_after)},
-    )
+    return _throttled("Application is over its request limit for this mailbox.", retry_after)
 
 
 def concurrency_throttled(retry_after):
     """429 for a mailbox already serving its limit of concurrent requests."""
-    return graph_error(
-        429,
-        "ApplicationThrottled",
-        "Application is over its MailboxConcurrency limit.",
-        headers={"Retry-After": str(retry_after)},
-    )
+    return _throttled("Application is over its MailboxConcurrency limit.", retry_after)
+
+
+def _throttled(message, retry_after):
+    return graph_error(429, "ApplicationThrottled", message,
+                       headers={"Retry-After": str(retry_after)})

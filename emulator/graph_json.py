@@ -39,21 +39,35 @@ class UnknownPropertyError(ValueError):
     """$select names a property the type does not have."""
 
 
-def parse_select(text, allowed):
-    """The property names of a ``$select`` value, in order, or ``None`` when absent."""
+def _select_list(text, resolve):
+    """The names of a ``$select`` value as ``resolve`` spells them, in order and without
+    repeats, or ``None`` when absent."""
     if text is None:
         return None
     names = []
-    for name in text.split(","):
-        name = name.strip()
-        if not name:
-            continue
-        match = next((field for field in allowed if field.lower() == name.lower()), None)
+    for raw in text.split(","):
+        raw = raw.strip()
+        if raw:
+            name = resolve(raw)
+            if name not in names:
+                names.append(name)
+    return tuple(names)
+
+
+def _spelled(name, allowed):
+    """The property of ``allowed`` that ``name`` names in any case, or ``None``."""
+    return next((field for field in allowed if field.lower() == name.lower()), None)
+
+
+def parse_select(text, allowed):
+    """The property names of a ``$select`` value, in order, or ``None`` when absent."""
+    def resolve(name):
+        match = _spelled(name, allowed)
         if match is None:
             raise UnknownPropertyError(name)
-        if match not in names:
-            names.append(match)
-    return tuple(names)
+        return match
+
+    return _select_list(text, resolve)
 
 
 def parse_attachment_select(text):
@@ -62,25 +76,19 @@ def parse_attachment_select(text):
     Raises ``UnknownPropertyError`` with Graph's wording for a name the attachment type
     does not have, a bare fileAttachment property included.
     """
-    if text is None:
-        return None
-    names = []
-    for raw in text.split(","):
-        raw = raw.strip()
-        if not raw:
-            continue
-        cast, _, name = raw.rpartition("/")
-        if cast and cast.lower() != FILE_ATTACHMENT_TYPE.lower():
-            raise UnknownPropertyError("Could not find a type named '%s'." % cast)
-        allowed = ATTACHMENT_FIELDS + ("id",) + (FILE_ATTACHMENT_FIELDS if cast else ())
-        match = next((field for field in allowed if field.lower() == name.lower()), None)
-        if match is None:
-            raise UnknownPropertyError(
-                "Could not find a property named '%s' on type '%s'." % (
-                    name, FILE_ATTACHMENT_TYPE if cast else "microsoft.graph.attachment"))
-        if match not in names:
-            names.append(match)
-    return tuple(names)
+    return _select_list(text, _attachment_property)
+
+
+def _attachment_property(raw):
+    cast, _, name = raw.rpartition("/")
+    if cast and cast.lower() != FILE_ATTACHMENT_TYPE.lower():
+        raise UnknownPropertyError("Could not find a type named '%s'." % cast)
+    match = _spelled(name, ATTACHMENT_FIELDS + ("id",) + (FILE_ATTACHMENT_FIELDS if cast else ()))
+    if match is None:
+        raise UnknownPropertyError(
+            "Could not find a property named '%s' on type '%s'." % (
+                name, FILE_ATTACHMENT_TYPE if cast else "microsoft.graph.attachment"))
+    return match
 
 
 _EXPAND_ATTACHMENTS = re.compile(r"^\s*attachments\s*(?:\(\s*\$select\s*=([^)]*)\))?\s*$",

@@ -4,7 +4,7 @@ import heapq
 import itertools
 
 from .graph_call import READ_SCOPES, WRITE_SCOPES, bad_request, not_found
-from .graph_folders import paging_args, resolve_folder
+from .graph_folders import next_page_link, paging_args, resolve_folder
 from .graph_input import attachment_fields, message_fields
 from .graph_json import (
     MESSAGE_FIELDS,
@@ -40,7 +40,8 @@ def resolve_message(call, ref):
     return message
 
 
-def _select(call):
+def message_select(call):
+    """The message properties ``$select`` names (``None``: the default set)."""
     try:
         return parse_select(call.args.get("$select"), MESSAGE_FIELDS)
     except UnknownPropertyError as error:
@@ -82,23 +83,20 @@ def render(call, message, select=None, expand=(False, None)):
     return result
 
 
-def _entity(call, message, status=200):
+def entity_response(call, message, select=None, expand=(False, None), status=200):
+    """One message as its own answer (``render`` plus the ``@odata.context``)."""
     payload = {"@odata.context": call.context(
         "users('%s')/messages/$entity" % call.mailbox.user_id)}
-    payload.update(render(call, message))
+    payload.update(render(call, message, select, expand))
     return call.respond(payload, status=status)
 
 
 def get_message(call, ref):
     """GET /me/messages/{id} (``$select``, ``$expand=attachments``)."""
     call.require(READ_SCOPES)
-    select, expand = _select(call), expand_attachments(call)
+    select, expand = message_select(call), expand_attachments(call)
     with call.mailbox.lock:
-        message = resolve_message(call, ref)
-        payload = {"@odata.context": call.context(
-            "users('%s')/messages/$entity" % call.mailbox.user_id)}
-        payload.update(render(call, message, select, expand))
-        return call.respond(payload)
+        return entity_response(call, resolve_message(call, ref), select, expand)
 
 
 def _ordering(call):
@@ -117,7 +115,7 @@ def list_messages(call, folder_ref=None):
     """GET /me/messages or /me/mailFolders/{id}/messages: one page, newest first."""
     call.require(READ_SCOPES)
     top, skip = paging_args(call, DEFAULT_MESSAGE_PAGE)
-    select, expand = _select(call), expand_attachments(call)
+    select, expand = message_select(call), expand_attachments(call)
     key, descending, indexed = _ordering(call)
     try:
         predicate = parse_filter(call.args.get("$filter"))
@@ -161,10 +159,7 @@ def list_messages(call, folder_ref=None):
             "value": [render(call, message, select, expand) for message in page[:top]],
         }
         if has_more:
-            params = {name: value for name, value in call.args.items(multi=True)
-                      if name not in ("$skip", "$top")}
-            params.update({"$top": top, "$skip": skip + top})
-            payload["@odata.nextLink"] = call.link(path, params)
+            payload["@odata.nextLink"] = next_page_link(call, path, top, skip)
         return call.respond(payload)
 
 
@@ -263,14 +258,14 @@ def update_message(call, ref):
     with call.mailbox.lock:
         message = resolve_message(call, ref)
         content = set(fields) - ALWAYS_UPDATABLE
-        if content and not message.is_draft:
+        if content:
             require_draft(message)
         if content - DRAFT_UPDATABLE - {"headers"}:
             raise bad_request("The request contains properties that cannot be updated.",
                               "ErrorInvalidProperty")
         if fields:
             message = call.mailbox.update_message(message, **fields)
-        return _entity(call, message)
+        return entity_response(call, message)
 
 
 def _destination(call):
@@ -290,7 +285,8 @@ def move_message(call, ref):
     with call.mailbox.lock:
         destination = _destination(call)
         message = resolve_message(call, ref)
-        return _entity(call, call.mailbox.move_message(message, destination), status=201)
+        return entity_response(call, call.mailbox.move_message(message, destination),
+                               status=201)
 
 
 def copy_message(call, ref):
@@ -299,7 +295,8 @@ def copy_message(call, ref):
     with call.mailbox.lock:
         destination = _destination(call)
         message = resolve_message(call, ref)
-        return _entity(call, call.mailbox.copy_message(message, destination), status=201)
+        return entity_response(call, call.mailbox.copy_message(message, destination),
+                               status=201)
 
 
 def delete_message(call, ref):

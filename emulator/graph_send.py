@@ -7,7 +7,7 @@ from . import outgoing
 from .graph_call import SEND_SCOPES, WRITE_SCOPES, bad_request
 from .graph_folders import resolve_folder
 from .graph_input import message_fields
-from .graph_messages import render, resolve_message
+from .graph_messages import entity_response, resolve_message
 
 RESPONSE_KINDS = ("reply", "replyAll", "forward")
 
@@ -72,11 +72,11 @@ def respond(call, ref, kind):
     return call.empty(202)
 
 
-def _draft_created(call, message):
-    payload = {"@odata.context": call.context(
-        "users('%s')/messages/$entity" % call.mailbox.user_id)}
-    payload.update(render(call, message))
-    return call.respond(payload, status=201)
+def _file_draft(call, folder, draft):
+    """Save an unsaved message as a draft in ``folder`` → 201 with it."""
+    draft.is_draft = draft.is_read = True
+    draft = call.mailbox.add_message(folder, draft)
+    return entity_response(call, draft, status=201)
 
 
 def create_response(call, ref, kind):
@@ -87,9 +87,7 @@ def create_response(call, ref, kind):
     with mailbox.lock:
         original = resolve_message(call, ref)
         draft = outgoing.compose_response(mailbox, original, kind, comment, fields)
-        draft.is_draft = draft.is_read = True
-        draft = mailbox.add_message(mailbox.folder("drafts"), draft)
-        return _draft_created(call, draft)
+        return _file_draft(call, mailbox.folder("drafts"), draft)
 
 
 def create_draft(call, folder_ref=None):
@@ -102,10 +100,7 @@ def create_draft(call, folder_ref=None):
         if folder.is_search_folder:
             raise bad_request("Messages cannot be created in a search folder.",
                               "ErrorInvalidRequest")
-        draft = outgoing.outgoing_message(mailbox, fields, draft=True)
-        draft.is_draft = draft.is_read = True
-        draft = mailbox.add_message(folder, draft)
-        return _draft_created(call, draft)
+        return _file_draft(call, folder, outgoing.outgoing_message(mailbox, fields, draft=True))
 
 
 def send_saved_draft(call, ref):

@@ -32,9 +32,9 @@ def match_identity_route(path):
 def handle_identity(request, tenant, endpoint, state):
     """Answer one identity-platform request."""
     if endpoint.endswith("authorize"):
-        return handle_authorize(request, state, tenant)
+        return handle_authorize(request, state)
     if endpoint.endswith("token"):
-        return handle_token(request, state, tenant)
+        return handle_token(request, state)
     if endpoint.endswith("openid-configuration"):
         return json_response(openid_configuration(request, state, tenant))
     return json_response({"keys": [state.signing_key.jwk(issuer(request, state))]})

@@ -6,9 +6,9 @@ stored per message until it is changed (then the mailbox takes a real copy and m
 index "detached"), so a 100k-message Inbox costs a few integers.
 """
 
-import bisect
 import hashlib
 
+from .mail_folder import key_indexes
 from .message_model import Message
 
 _SENDERS = (
@@ -56,8 +56,6 @@ class LazyMailSource:
         self.domain = owner[1].rpartition("@")[2] or "maildesk.example"
         self.detached = set()
 
-    # -- membership and order -------------------------------------------------------------
-
     @property
     def live_count(self):
         """Messages still served from the formula."""
@@ -92,18 +90,9 @@ class LazyMailSource:
 
     def iter_keys(self, descending=True, after=None):
         """Keys of live messages in order, starting just past ``after`` when given."""
-        view = _KeyView(self)
-        if descending:
-            start = self.count if after is None else bisect.bisect_left(view, after)
-            indexes = range(start - 1, -1, -1)
-        else:
-            start = 0 if after is None else bisect.bisect_right(view, after)
-            indexes = range(start, self.count)
-        for index in indexes:
+        for index in key_indexes(_KeyView(self), descending, after):
             if self.first_number + index not in self.detached:
                 yield self.key(index)
-
-    # -- content ----------------------------------------------------------------------------
 
     @staticmethod
     def _is_unread(index):

@@ -17,6 +17,16 @@ UPDATED = "updated"
 REMOVED = "removed"
 
 
+def key_indexes(keys, descending, after):
+    """The positions of a sorted key sequence in walking order, starting just past the key
+    ``after`` (exclusive) when given."""
+    if descending:
+        start = len(keys) if after is None else bisect.bisect_left(keys, after)
+        return range(start - 1, -1, -1)
+    start = 0 if after is None else bisect.bisect_right(keys, after)
+    return range(start, len(keys))
+
+
 class SearchDefinition:
     """What a search folder shows: messages of some folders that match a condition."""
 
@@ -79,15 +89,20 @@ class Folder:
         """How many messages the folder holds (search folders are counted by the mailbox)."""
         return len(self.keys) + (self.lazy.live_count if self.lazy else 0)
 
-    def add_key(self, key):
-        """Add a stored member's sort key."""
-        bisect.insort(self.keys, key)
+    def add_member(self, message):
+        """Count a stored message in: its sort key, and the unread count while unread."""
+        bisect.insort(self.keys, message.sort_key)
+        if not message.is_read:
+            self.unread += 1
 
-    def remove_key(self, key):
-        """Drop a stored member's sort key (no error if absent)."""
+    def remove_member(self, message):
+        """Count a stored message out again (its key may already be gone)."""
+        key = message.sort_key
         index = bisect.bisect_left(self.keys, key)
         if index < len(self.keys) and self.keys[index] == key:
             del self.keys[index]
+        if not message.is_read:
+            self.unread -= 1
 
     def iter_keys(self, descending=True, after=None):
         """Member keys in order, starting just past ``after`` (exclusive) when given."""
@@ -99,14 +114,8 @@ class Folder:
 
     def _iter_stored(self, descending, after):
         keys = self.keys
-        if descending:
-            start = len(keys) if after is None else bisect.bisect_left(keys, after)
-            for index in range(start - 1, -1, -1):
-                yield keys[index]
-        else:
-            start = 0 if after is None else bisect.bisect_right(keys, after)
-            for index in range(start, len(keys)):
-                yield keys[index]
+        for index in key_indexes(keys, descending, after):
+            yield keys[index]
 
     def record(self, number, kind, generation=0, reason=None):
         """Append a change to the log and return its sequence number."""

@@ -47,6 +47,15 @@ def _sort_key(message):
     return message.sort_key
 
 
+def unfiled_copy(message):
+    """A copy to file as a new message, with a change history of its own."""
+    copy = clone_message(message)
+    copy.generation = 0
+    copy.change_number = 1
+    copy.created = copy.modified = 0
+    return copy
+
+
 def clone_message(message):
     """A deep enough copy of a message to file it somewhere else."""
     return dataclasses.replace(
@@ -84,8 +93,6 @@ class Mailbox:
         for well_known, display_name in WELL_KNOWN_FOLDERS:
             self._new_folder(display_name, self.root.number, well_known=well_known)
         self._new_folder("Deletions", None, well_known=RECOVERABLE, hidden=True)
-
-    # -- folders ------------------------------------------------------------------------
 
     def _new_folder(self, display_name, parent_no, well_known=None, hidden=False, search=None):
         folder = Folder(self._next_folder_number, display_name, parent_no,
@@ -147,9 +154,7 @@ class Mailbox:
         """Create a folder under ``parent`` (the root when ``None``)."""
         with self.lock:
             parent = parent or self.root
-            for sibling in self.child_folders(parent, include_hidden=True):
-                if sibling.display_name.casefold() == display_name.casefold():
-                    raise FolderExistsError(display_name)
+            self._check_name_free(parent, display_name)
             folder = self._new_folder(display_name, parent.number, hidden=hidden, search=search)
             self._touch(parent)
             return folder
@@ -158,12 +163,16 @@ class Mailbox:
         """Give a folder a new name (unique among its siblings)."""
         with self.lock:
             parent = self._folders.get(folder.parent_no) or self.root
-            for sibling in self.child_folders(parent, include_hidden=True):
-                if sibling is not folder and (
-                        sibling.display_name.casefold() == display_name.casefold()):
-                    raise FolderExistsError(display_name)
+            self._check_name_free(parent, display_name, folder)
             folder.display_name = display_name
             self._touch(folder)
+
+    def _check_name_free(self, parent, display_name, renamed=None):
+        """Refuse a name a sibling (other than the ``renamed`` folder) has in any case."""
+        for sibling in self.child_folders(parent, include_hidden=True):
+            if sibling is not renamed and (
+                    sibling.display_name.casefold() == display_name.casefold()):
+                raise FolderExistsError(display_name)
 
     def folder_path(self, folder):
         """``Inbox/Projects/Acme``: the names from the top of the tree down."""
@@ -207,8 +216,6 @@ class Mailbox:
         """Make every delta token issued for ``folder`` answer 410."""
         with self.lock:
             folder.expire_delta()
-
-    # -- looking messages up ---------------------------------------------------------------
 
     def message_by_number(self, number):
         """The stored message, a freshly generated lazy one, or ``None``."""
@@ -264,8 +271,6 @@ class Mailbox:
         with self.lock:
             return len(self._messages) + (self._lazy.live_count if self._lazy else 0)
 
-    # -- threading -------------------------------------------------------------------------
-
     def _known_thread(self, internet_message_id):
         thread = self._threads.get(internet_message_id)
         if thread is None and self._lazy is not None:
@@ -310,19 +315,13 @@ class Mailbox:
         domain = self.email.rpartition("@")[2] or "maildesk.example"
         return "<%s@%s>" % (secrets.token_hex(16).upper(), domain)
 
-    # -- changing messages -----------------------------------------------------------------
-
     def _place(self, message, folder):
-        folder.add_key(message.sort_key)
-        if not message.is_read:
-            folder.unread += 1
+        folder.add_member(message)
         folder.record(message.number, ADDED)
         self._touch(folder)
 
     def _unplace(self, message, folder, reason):
-        folder.remove_key(message.sort_key)
-        if not message.is_read:
-            folder.unread -= 1
+        folder.remove_member(message)
         folder.record(message.number, REMOVED, message.generation, reason)
         self._touch(folder)
 
@@ -336,10 +335,7 @@ class Mailbox:
         stored = self._lazy.make(message.number)
         self._lazy.detached.add(stored.number)
         self._messages[stored.number] = stored
-        folder = self._folders[stored.folder_no]
-        folder.add_key(stored.sort_key)
-        if not stored.is_read:
-            folder.unread += 1
+        self._folders[stored.folder_no].add_member(stored)
         return stored
 
     def add_message(self, folder, message, thread_hint=None):
@@ -432,11 +428,7 @@ class Mailbox:
     def copy_message(self, message, destination):
         """File a copy (same Message-ID and conversation) in ``destination``."""
         with self.lock:
-            copy = clone_message(message)
-            copy.generation = 0
-            copy.change_number = 1
-            copy.created = copy.modified = 0
-            return self.add_message(destination, copy)
+            return self.add_message(destination, unfiled_copy(message))
 
     def delete_message(self, message):
         """Remove a message for good."""
@@ -461,8 +453,6 @@ class Mailbox:
                 return None
             return self.move_message(message, recoverable)
 
-    # -- generated mail ----------------------------------------------------------------------
-
     def add_generated_mail(self, folder, count, newest, step=120):
         """Fill ``folder`` with ``count`` lazily generated messages (once per mailbox)."""
         with self.lock:
@@ -477,8 +467,6 @@ class Mailbox:
             folder.lazy = source
             self._touch(folder)
             return source
-
-    # -- sent log ----------------------------------------------------------------------------
 
     def log_sent(self, entry):
         """Remember a message sent through Graph (for the control API's sent log)."""

@@ -11,7 +11,7 @@ import time
 from . import mime
 from .bodies import convert
 from .graph_call import GraphError, bad_request
-from .mailstore import clone_message
+from .mailstore import clone_message, unfiled_copy
 from .message_model import Message, iso
 
 _RELAY = "mx.maildesk.example"
@@ -152,12 +152,9 @@ def deliver(state, message, thread):
         user = state.user(address)
         if user is None or user.mailbox is None:
             continue
-        inbox_copy = clone_message(message)
+        inbox_copy = unfiled_copy(message)
         inbox_copy.bcc = []
         inbox_copy.is_read = False
-        inbox_copy.generation = 0
-        inbox_copy.change_number = 1
-        inbox_copy.created = inbox_copy.modified = 0
         inbox_copy.conversation_guid = b""
         inbox_copy.received = int(time.time())
         # Recipients never see the Bcc line, not even among the raw headers.
@@ -182,8 +179,6 @@ def received_headers(message):
         ("X-MS-Exchange-Organization-SCL", "1"),
     ]
 
-
-# -- replies and forwards --------------------------------------------------------------------
 
 def _comment_html(comment):
     if "<" in comment and ">" in comment:

@@ -20,7 +20,9 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request
 
 from .control import handle_control
+from .control_mail import handle_mail_control
 from .faults import DropConnection, fault_response
+from .graph_api import handle_graph
 from .graph_gate import authenticate, concurrency_throttled, mailbox_not_enabled, rate_throttled
 from .http_util import graph_error, json_response, remember_client_request_id, stamp_request_ids
 from .identity import handle_identity, match_identity_route
@@ -116,8 +118,6 @@ class EmulatorApp:
 
     def _control(self, request, path):
         if path == "/mailboxes" or path.startswith("/mailboxes/"):
-            from .control_mail import handle_mail_control
-
             return handle_mail_control(request, path, self.state)
         return handle_control(request, path, self.state)
 
@@ -142,8 +142,6 @@ class EmulatorApp:
             answer = self._inject_fault(request, user.email, outcome, identity=False)
             if answer is not None:
                 return answer
-            from .graph_api import handle_graph
-
             return handle_graph(request, path, user.mailbox, self.state, caller.scopes)
         finally:
             self.state.concurrency.release(user.email)

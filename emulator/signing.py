@@ -11,6 +11,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
+from .tls import write_private_key
+
 
 def b64url(data):
     """Unpadded base64url, as JWTs use it."""
@@ -46,14 +48,7 @@ class SigningKey:
             if isinstance(key, rsa.RSAPrivateKey):
                 return cls(key)
         signing_key = cls.generate()
-        pem = signing_key.private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(pem)
+        write_private_key(path, signing_key.private_key)
         return signing_key
 
     def jwk(self, issuer):

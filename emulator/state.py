@@ -6,12 +6,14 @@ the request log carry locks of their own so that a slow mailbox operation never 
 sign-in or logging.
 """
 
+import dataclasses
 import threading
 import uuid
 from dataclasses import dataclass
 
 from .concurrency import MailboxConcurrency
 from .faults import FaultQueue
+from .mailstore import Mailbox
 from .request_log import RequestLog
 from .request_rate import RequestRate
 from .signing import SigningKey
@@ -90,15 +92,7 @@ class Settings:
 
     def to_json(self):
         """The settings as the control API shows them."""
-        return {
-            "auto_consent": self.auto_consent,
-            "auto_consent_user": self.auto_consent_user,
-            "access_token_lifetime": self.access_token_lifetime,
-            "concurrency_limit": self.concurrency_limit,
-            "concurrency_retry_after": self.concurrency_retry_after,
-            "rate_limit": self.rate_limit,
-            "rate_window": self.rate_window,
-        }
+        return dataclasses.asdict(self)
 
 
 class EmulatorState:
@@ -155,7 +149,8 @@ class EmulatorState:
                 display_name=display_name or email,
                 password=password,
             )
-            user.mailbox = _new_mailbox(user)
+            user.mailbox = Mailbox(email=user.email, display_name=user.display_name,
+                                   user_id=user.id)
             self.users[key] = user
             return user
 
@@ -178,16 +173,3 @@ class EmulatorState:
             self.concurrency.reset_stats()
             self.request_rate.clear()
             self.upload_sessions.clear()
-
-
-def _new_mailbox(user):
-    try:
-        from .mailstore import Mailbox
-    except ModuleNotFoundError as error:
-        if error.name != __package__ + ".mailstore":
-            raise
-        # Without the mail store the user is like one with no Exchange mailbox:
-        # Graph answers MailboxNotEnabledForRESTAPI for them.
-        return None
-
-    return Mailbox(email=user.email, display_name=user.display_name, user_id=user.id)

@@ -49,8 +49,6 @@ class EmulatorProcess:
         self._stderr_file = None
         self._session = None
 
-    # -- lifecycle --------------------------------------------------------------------------
-
     def start(self):
         """Start the process and wait until it prints its JSON line; return ``self``."""
         if self._process is not None:
@@ -153,8 +151,6 @@ class EmulatorProcess:
         size = self._stderr_file.tell()
         self._stderr_file.seek(max(0, size - limit))
         return self._stderr_file.read().decode("utf-8", "replace")
-
-    # -- convenience ------------------------------------------------------------------------
 
     @property
     def login(self):

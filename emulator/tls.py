@@ -77,6 +77,19 @@ def _now():
     return datetime.datetime.now(datetime.timezone.utc)
 
 
+_KEY_USAGE_FLAGS = (
+    "digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+    "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only",
+)
+
+
+def _key_usage(**granted):
+    """A KeyUsage extension allowing only the ``granted`` uses (x509 wants every flag)."""
+    flags = dict.fromkeys(_KEY_USAGE_FLAGS, False)
+    flags.update(granted)
+    return x509.KeyUsage(**flags)
+
+
 def _create_ca():
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
@@ -96,17 +109,7 @@ def _create_ca():
         .not_valid_after(now + CA_LIFETIME)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            _key_usage(digital_signature=True, key_cert_sign=True, crl_sign=True),
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
@@ -129,20 +132,7 @@ def _create_server_cert(ca_cert, ca_key):
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(min(now + SERVER_LIFETIME, ca_cert.not_valid_after_utc))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_key_usage(digital_signature=True), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
@@ -191,14 +181,19 @@ def _load_pair(cert_path, key_path):
     return certificate, key
 
 
-def _write_pair(cert_path, key_path, certificate, key):
+def write_private_key(path, key):
+    """Store a private key as unencrypted PKCS#8 PEM, readable by its owner only."""
     key_pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(key_pem)
+
+
+def _write_pair(cert_path, key_path, certificate, key):
+    write_private_key(key_path, key)
     with open(cert_path, "wb") as handle:
         handle.write(certificate.public_bytes(serialization.Encoding.PEM))

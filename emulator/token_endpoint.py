@@ -26,7 +26,7 @@ FALLBACK_RESOURCE_SCOPES = ("User.Read",)
 INACTIVITY_WINDOW = "90.00:00:00"
 
 
-def handle_token(request, state, tenant):
+def handle_token(request, state):
     """Redeem a code or a refresh token for tokens."""
     if request.method != "POST":
         return oauth_error(

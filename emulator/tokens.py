@@ -88,8 +88,6 @@ class TokenStore:
             self._refresh_tokens.clear()
             self._consents.clear()
 
-    # -- saving and loading ----------------------------------------------------------------
-
     def snapshot(self):
         """Everything issued, as JSON-able data (see ``restore``)."""
         with self._lock:
@@ -116,8 +114,6 @@ class TokenStore:
             self._consents = {(email, client_id): set(scopes)
                               for email, client_id, scopes in data.get("consents", [])}
 
-    # -- consent ----------------------------------------------------------------------------
-
     def record_consent(self, user_email, client_id, scopes):
         """Add ``scopes`` to what the user consented to for this app; return the union."""
         key = (user_email.lower(), client_id)
@@ -130,8 +126,6 @@ class TokenStore:
         """What the user consented to for this app (empty after a revoke)."""
         with self._lock:
             return frozenset(self._consents.get((user_email.lower(), client_id), ()))
-
-    # -- authorization codes ----------------------------------------------------------------
 
     def issue_code(self, client_id, user_email, redirect_uri, scopes, code_challenge, nonce):
         """A new single-use authorization code."""
@@ -180,8 +174,6 @@ class TokenStore:
             code.redeemed = True
             return code, None
 
-    # -- access tokens ----------------------------------------------------------------------
-
     def issue_access_token(self, client_id, user_email, scopes, lifetime):
         """A new access token valid for ``lifetime`` seconds."""
         now = time.time()
@@ -223,8 +215,6 @@ class TokenStore:
                     token.expires_at = now
                     count += 1
         return count
-
-    # -- refresh tokens ---------------------------------------------------------------------
 
     def issue_refresh_token(self, client_id, user_email, scopes):
         """A new refresh token carrying ``scopes``."""
@@ -278,8 +268,6 @@ class TokenStore:
                     token.inactive = True
                     count += 1
         return count
-
-    # -- revocation -------------------------------------------------------------------------
 
     def revoke(self, user_email, client_id=None):
         """Revoke a user's grants (for one app or all): consent, refresh and access tokens.

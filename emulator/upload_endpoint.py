@@ -12,6 +12,7 @@ from urllib.parse import unquote
 
 from werkzeug.wrappers import Response
 
+from .graph_call import not_found
 from .http_util import graph_error, json_response
 from .message_model import iso
 from .upload_sessions import MAX_CHUNK
@@ -33,11 +34,6 @@ def upload_owner(state, path):
     return state.upload_sessions.owner(match.group("session")) if match else None
 
 
-def _not_found():
-    return graph_error(404, "ErrorItemNotFound",
-                       "The specified object was not found in the store.")
-
-
 def handle_upload(request, state):
     """Answer one request to an uploadUrl."""
     if request.headers.get("Authorization"):
@@ -45,14 +41,14 @@ def handle_upload(request, state):
                            "The audience claim value is invalid 'aud'.")
     match = _match(request.path)
     if match is None:
-        return _not_found()
+        return not_found().response()
     session, problem = state.upload_sessions.find(match.group("session"),
                                                   request.args.get("authtoken"))
     if problem == "token":
         return graph_error(401, "InvalidAuthenticationToken",
                            "The authtoken of this upload URL is not valid.")
     if session is None:
-        return _not_found()
+        return not_found().response()
     if request.method == "DELETE":
         state.upload_sessions.close(session.id)
         return Response(status=204)
@@ -97,11 +93,11 @@ def _attach(request, state, session, match):
     user = state.user(session.mailbox_email)
     mailbox = user.mailbox if user is not None else None
     if mailbox is None:
-        return _not_found()
+        return not_found().response()
     with mailbox.lock:
         message = mailbox.message_by_number(session.message_number)
         if message is None or not message.is_draft:
-            return _not_found()
+            return not_found().response()
         message, attachment = mailbox.add_attachment(
             message, session.name, session.content_type, bytes(session.data),
             session.is_inline, session.content_id)

@@ -171,12 +171,11 @@ class OAuthApp:
         username = claims.get("preferred_username")
         accounts = application.get_accounts(username=username) if username else []
         accounts = accounts or application.get_accounts()
-        granted = parse_scopes(result.get("scope")) or self.granted_scopes(
-            token_cache.serialize()
-        )
+        serialized = token_cache.serialize()
+        granted = parse_scopes(result.get("scope")) or self.granted_scopes(serialized)
         _logger.info("Microsoft sign-in completed for %s", username)
         return AuthResult(
-            token_cache=token_cache.serialize(),
+            token_cache=serialized,
             username=username,
             home_account_id=accounts[0]["home_account_id"] if accounts else None,
             granted_scopes=granted,

@@ -1,7 +1,7 @@
 """JSON batching: up to 20 Graph requests in one round trip."""
 
 from .errors import GraphError
-from .http import IMMUTABLE_ID_PREFERENCE, parse_retry_after
+from .http import parse_retry_after, with_preferences
 
 MAX_BATCH_SIZE = 20
 # Sub-requests refused with these statuses were not carried out and may be repeated.
@@ -29,16 +29,12 @@ def batch(session, requests):
 
 
 def _batch_entry(session, request, position):
-    method = (request.get("method") or "GET").upper()
-    headers = dict(request.get("headers") or {})
-    # Headers of the outer POST do not reach the sub-requests: each needs its own.
-    prefer = headers.pop("Prefer", None) or headers.pop("prefer", None)
-    headers["Prefer"] = ", ".join(filter(None, (IMMUTABLE_ID_PREFERENCE, prefer)))
     entry = {
         "id": str(request.get("id") or position),
-        "method": method,
-        "url": _relative_url(session, request["url"]),
-        "headers": headers,
+        "method": (request.get("method") or "GET").upper(),
+        "url": session.relative_url(request["url"]),
+        # Headers of the outer POST do not reach the sub-requests: each needs its own.
+        "headers": with_preferences(request.get("headers")),
     }
     if "body" in request:
         entry["body"] = request["body"]
@@ -46,12 +42,6 @@ def _batch_entry(session, request, position):
     if request.get("dependsOn"):
         entry["dependsOn"] = [str(depends) for depends in request["dependsOn"]]
     return entry
-
-
-def _relative_url(session, url):
-    if url[:8].lower().startswith(("https://", "http://")):
-        return session.relative_url(url)
-    return url if url.startswith("/") else "/" + url
 
 
 def _run_chunk(session, entries):

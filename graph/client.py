@@ -58,8 +58,6 @@ class GraphClient:
     def __exit__(self, *exc_info):
         self.close()
 
-    # -- mailbox and folders -------------------------------------------------------------------
-
     def me(self):
         """The signed-in user (id, displayName, mail, userPrincipalName, ...)."""
         return self._session.get_json("/me")
@@ -72,8 +70,6 @@ class GraphClient:
         """Every folder of the mailbox, parents before children."""
         return folders.iter_folders(self._session, include_hidden=include_hidden)
 
-    # -- synchronisation -----------------------------------------------------------------------
-
     def delta_pages(self, folder_id, cursor=None, select=DEFAULT_LIST_FIELDS, page_size=200,
                     newest_first=True):
         """The pages of a delta round of one folder, as ``DeltaPage`` objects.
@@ -85,8 +81,6 @@ class GraphClient:
             self._session, folder_id, cursor=cursor, select=select, page_size=page_size,
             newest_first=newest_first,
         )
-
-    # -- reading -------------------------------------------------------------------------------
 
     def get_message(self, message_id, select=None, body_type="html"):
         """One message, with its body converted to ``body_type`` ("html" or "text")."""
@@ -110,8 +104,6 @@ class GraphClient:
         return messages.iter_attachment_content(self._session, message_id, attachment_id,
                                                 chunk_size=chunk_size)
 
-    # -- sending -------------------------------------------------------------------------------
-
     def send_mime(self, mime_bytes):
         """Send an RFC 5322 message; the sent copy lands in Sent Items. Mail over the
         4 MB request limit goes as a draft with its files uploaded separately."""
@@ -129,8 +121,6 @@ class GraphClient:
     def forward(self, message_id, to_recipients, comment=""):
         """Forward a message to a list of addresses."""
         send.forward(self._session, message_id, to_recipients, comment=comment)
-
-    # -- changing ------------------------------------------------------------------------------
 
     def update_message(self, message_id, **fields):
         """Change isRead, flag, categories, importance (and subject/body of drafts)."""

@@ -113,60 +113,37 @@ SYNC_STATE_CODES = frozenset({"syncstatenotfound", "resyncrequired", "syncstatei
 TOO_LARGE_CODES = frozenset({"errormessagesizeexceeded", "requestbodytoolarge"})
 
 
-def parse_error_body(content):
-    """Return ``(code, message, request_id)`` from a Graph error body (bytes or str).
+def _error_levels(content):
+    """The ``error`` object of a Graph error body (bytes or str) and its nested inner
+    errors, outermost first, under either spelling (``innerError`` / ``innererror``).
 
-    Accepts both ``innerError`` and ``innererror``; anything unparseable gives
-    ``(None, None, None)`` so the caller falls back to the HTTP status.
+    Graph may put the specific reason in an inner error (an outer ``ErrorInvalidRequest``
+    around an inner ``syncStateNotFound``), so callers look at every level. Anything
+    unparseable gives ``[]`` so the caller falls back to the HTTP status.
     """
-    error = _error_object(content)
-    if error is None:
-        return None, None, None
-    request_id = None
-    for inner in _inner_errors(error):
-        request_id = request_id or inner.get("request-id")
-    return error.get("code"), error.get("message"), request_id
-
-
-def error_codes(content):
-    """Every code of a Graph error body, outermost first, lower-cased.
-
-    Graph may put the specific reason in a nested inner error (an outer
-    ``ErrorInvalidRequest`` around an inner ``syncStateNotFound``), so callers look at all.
-    """
-    error = _error_object(content)
-    if error is None:
-        return []
-    levels = [error, *_inner_errors(error)]
-    return [level["code"].lower() for level in levels if isinstance(level.get("code"), str)]
-
-
-def _error_object(content):
     try:
         payload = json.loads(content or b"{}")
     except (ValueError, UnicodeDecodeError):
-        return None
+        return []
     error = payload.get("error") if isinstance(payload, dict) else None
-    return error if isinstance(error, dict) else None
-
-
-def _inner_errors(error, limit=8):
-    """The chain of nested inner errors, under either spelling of the key."""
-    chain = []
-    inner = error.get("innerError") or error.get("innererror")
-    while isinstance(inner, dict) and len(chain) < limit:
-        chain.append(inner)
-        inner = inner.get("innerError") or inner.get("innererror")
-    return chain
+    levels = []
+    # JSON cannot loop, but a hostile body can nest without end: eight inner levels do.
+    while isinstance(error, dict) and len(levels) <= 8:
+        levels.append(error)
+        error = error.get("innerError") or error.get("innererror")
+    return levels
 
 
 def error_for_response(status, content, headers, retry_after=None):
     """Build the typed error for a failed Graph answer (status >= 400)."""
-    code, message, request_id = parse_error_body(content)
-    request_id = request_id or headers.get("request-id")
-    message = message or "Microsoft Graph answered HTTP %s" % status
-    kwargs = {"status": status, "code": code, "request_id": request_id}
-    codes = set(error_codes(content))
+    levels = _error_levels(content)
+    error = levels[0] if levels else {}
+    request_id = next(
+        (level["request-id"] for level in levels[1:] if level.get("request-id")), None
+    ) or headers.get("request-id")
+    message = error.get("message") or "Microsoft Graph answered HTTP %s" % status
+    kwargs = {"status": status, "code": error.get("code"), "request_id": request_id}
+    codes = {level["code"].lower() for level in levels if isinstance(level.get("code"), str)}
     if status == 410 or codes & SYNC_STATE_CODES:
         return SyncStateExpired(message, **kwargs)
     if status == 401:

@@ -23,7 +23,6 @@ import logging
 import math
 import random
 import ssl
-import time
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -43,6 +42,9 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELET
 RETRY_ALWAYS = frozenset({429, 503})
 # A gateway gave up: the mailbox may have carried the request out.
 RETRY_IF_IDEMPOTENT = frozenset({502, 504})
+# Seconds: the first backoff draws from [0, 1], doubling per retry up to [0, 60].
+BACKOFF_BASE = 1.0
+BACKOFF_CAP = 60.0
 # Broken connections (a reset mid-TLS shows as an SSLError too) and timeouts.
 _RETRYABLE_FAILURES = (
     requests.ConnectionError | requests.Timeout | requests.exceptions.ChunkedEncodingError
@@ -99,22 +101,23 @@ def _nothing_was_sent(exc):
 
 
 class GraphSession:
-    """Authenticated, throttling-aware HTTP access to one mailbox on Graph."""
+    """Authenticated, throttling-aware HTTP access to one mailbox on Graph.
+
+    Built by ``GraphClient``, which documents the options and their defaults.
+    """
 
     def __init__(
         self,
         token_provider,
         graph_url,
         *,
-        ca_bundle=None,
-        timeout=30,
-        max_retries=5,
-        max_concurrency=4,
-        sleep=time.sleep,
-        max_retry_wait=300,
-        backoff_base=1.0,
-        backoff_cap=60.0,
-        mailbox_key=None,
+        ca_bundle,
+        timeout,
+        max_retries,
+        max_concurrency,
+        sleep,
+        max_retry_wait,
+        mailbox_key,
     ):
         self.graph_url = graph_url.rstrip("/")
         self._origin = _origin(self.graph_url)
@@ -122,8 +125,6 @@ class GraphSession:
         self._timeout = timeout
         self._max_retries = max_retries
         self._max_retry_wait = max_retry_wait
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
         self._sleep = sleep
         self._random = random.Random()
         # Shared with every other session of the same mailbox on the same Graph host.
@@ -140,15 +141,13 @@ class GraphSession:
         self._http.mount("https://", adapter)
         self._http.mount("http://", adapter)
 
-    # -- public -------------------------------------------------------------------------------
-
     def url_for(self, path_or_url):
         """The absolute URL of a Graph path, or a checked absolute link from Graph.
 
         Links (nextLink, deltaLink, stored cursors) must point at the configured Graph
         host: the mailbox's bearer token is never sent anywhere else.
         """
-        if path_or_url[:8].lower().startswith(("https://", "http://")):
+        if _is_absolute(path_or_url):
             if _origin(path_or_url) != self._origin:
                 raise GraphError(
                     "refusing to follow a link outside %s" % self.graph_url, code="foreignLink"
@@ -156,9 +155,12 @@ class GraphSession:
             return path_or_url
         return self.graph_url + ("" if path_or_url.startswith("/") else "/") + path_or_url
 
-    def relative_url(self, url):
-        """A checked absolute Graph link as a path below the Graph root (for ``$batch``)."""
-        parts = urlsplit(self.url_for(url))
+    def relative_url(self, path_or_url):
+        """A Graph path, or a checked absolute Graph link, as a path below the Graph root
+        (for ``$batch``)."""
+        if not _is_absolute(path_or_url):
+            return path_or_url if path_or_url.startswith("/") else "/" + path_or_url
+        parts = urlsplit(self.url_for(path_or_url))
         root = urlsplit(self.graph_url).path.rstrip("/")
         path = parts.path
         if root and not (path == root or path.startswith(root + "/")):
@@ -194,8 +196,7 @@ class GraphSession:
         upload service refuses a Graph token anyway. Throttling and retries are as for
         any request; the response comes back with its body read.
         """
-        with self.open(method, upload_url, authenticated=False, **options) as response:
-            return response
+        return self.request(method, upload_url, authenticated=False, **options)
 
     def get_json(self, path, params=None, prefer=()):
         """GET a Graph resource and return its JSON body."""
@@ -213,9 +214,9 @@ class GraphSession:
                 "Microsoft Graph sent an unreadable answer", status=response.status_code
             ) from exc
 
-    def iter_bytes(self, path, chunk_size=65536, prefer=()):
+    def iter_bytes(self, path, chunk_size=65536):
         """Stream a binary resource (MIME, attachment content) chunk by chunk."""
-        with self.open("GET", path, stream=True, prefer=prefer) as response:
+        with self.open("GET", path, stream=True) as response:
             try:
                 yield from response.iter_content(chunk_size)
             except requests.RequestException as exc:
@@ -225,8 +226,9 @@ class GraphSession:
                 ) from exc
 
     def retry_delay(self, retries, retry_after=None):
-        """The wait before repeating work that was refused as throttled, or None when
-        ``max_retries`` is used up or the asked wait exceeds ``max_retry_wait``."""
+        """The wait before repeating work that was refused as throttled (``retry_after``
+        when Microsoft named one, else a backoff), or None when ``max_retries`` is used up
+        or the asked wait exceeds ``max_retry_wait``."""
         if retries >= self._max_retries:
             return None
         if retry_after is not None:
@@ -240,8 +242,6 @@ class GraphSession:
     def close(self):
         """Release pooled connections."""
         self._http.close()
-
-    # -- sending ------------------------------------------------------------------------------
 
     def _send(self, method, path, *, stream, params=None, json=None, data=None, headers=None,
               prefer=(), idempotent=None, authenticated=True):
@@ -333,15 +333,16 @@ class GraphSession:
         retryable = status in RETRY_ALWAYS or (idempotent and status in RETRY_IF_IDEMPOTENT)
         if not retryable:
             raise error
+        delay = self.retry_delay(retries, retry_after)
+        if delay is not None:
+            return delay
         if retry_after is not None and retry_after > self._max_retry_wait:
             _logger.warning("Graph asks to wait %.0f s (over %s s): giving up for now",
                             retry_after, self._max_retry_wait)
-            raise error
-        if retries >= self._max_retries:
-            if isinstance(error, Throttled) and error.retry_after is None:
-                error.retry_after = self._backoff(retries)
-            raise error
-        return retry_after if retry_after is not None else self._backoff(retries)
+        elif isinstance(error, Throttled) and error.retry_after is None:
+            # Out of retries without a wait from Microsoft: say how long to park the work.
+            error.retry_after = self._backoff(retries)
+        raise error
 
     def _delay_after_failure(self, failure, idempotent, retries, method, url):
         """How long to wait before repeating after a broken connection, or raise."""
@@ -361,13 +362,14 @@ class GraphSession:
                 " it may or may not have been carried out" % name,
                 outcome_unknown=True,
             ) from failure
-        if retries >= self._max_retries:
+        delay = self.retry_delay(retries)
+        if delay is None:
             raise TransientError("could not reach Microsoft Graph (%s)" % name) from failure
-        return self._backoff(retries)
+        return delay
 
     def _backoff(self, retries):
         """Full-jitter exponential backoff: uniform in [0, min(cap, base * 2**retries)]."""
-        ceiling = min(self._backoff_cap, self._backoff_base * (2 ** retries))
+        ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** retries))
         return self._random.uniform(0, ceiling)
 
 
@@ -384,20 +386,32 @@ def _origin(url):
     return scheme, (parts.hostname or "").lower(), port or {"https": 443, "http": 80}.get(scheme)
 
 
-def _request_headers(token, client_request_id, prefer, headers):
-    """The headers of one attempt. A caller's own ``Prefer`` is added to, never put in
-    place of, the immutable-id preference: without it ids change on every move."""
-    extra = dict(headers or {})
+def _is_absolute(path_or_url):
+    return path_or_url[:8].lower().startswith(("https://", "http://"))
+
+
+def with_preferences(headers, prefer=()):
+    """A copy of ``headers`` whose one ``Prefer`` header starts with the immutable-id
+    preference, then ``prefer``, then any ``Prefer`` the caller set (in any spelling).
+
+    A caller's own preference is added to, never put in place of, the immutable-id one:
+    without it ids change on every move. Used for requests and ``$batch`` sub-requests.
+    """
+    merged = dict(headers or {})
     preferences = [IMMUTABLE_ID_PREFERENCE, *prefer]
-    for name in [name for name in extra if name.lower() == "prefer"]:
-        preferences.append(extra.pop(name))
-    request_headers = {
+    for name in [name for name in merged if name.lower() == "prefer"]:
+        preferences.append(merged.pop(name))
+    merged["Prefer"] = ", ".join(filter(None, preferences))
+    return merged
+
+
+def _request_headers(token, client_request_id, prefer, headers):
+    """The headers of one authenticated attempt."""
+    return {
         "Authorization": "Bearer " + token,
         "client-request-id": client_request_id,
+        **with_preferences(headers, prefer),
     }
-    request_headers.update(extra)
-    request_headers["Prefer"] = ", ".join(preferences)
-    return request_headers
 
 
 def _path(url):

@@ -78,9 +78,3 @@ class MsalTransport:
     def close(self):
         """Release the pooled connections."""
         self._session.close()
-
-
-def forget_discovery():
-    """Drop every stored OpenID configuration (after a cloud or tenant change)."""
-    with _discovery_lock:
-        _discovery_answers.clear()

@@ -14,13 +14,13 @@ def segment(identifier):
     return quote(str(identifier), safe="")
 
 
-def iter_collection(session, path, params=None, prefer=()):
+def iter_collection(session, path, params=None):
     """Yield every item of a Graph collection, following ``@odata.nextLink``.
 
     Query options go on the first request only: Graph encodes them in its next links.
     """
     url, query = path, params
     while url:
-        payload = session.get_json(url, params=query, prefer=prefer)
+        payload = session.get_json(url, params=query)
         yield from payload.get("value") or ()
         url, query = payload.get("@odata.nextLink"), None

@@ -18,6 +18,7 @@ class FetchmailServer(models.Model):
         selection_add=[("maildesk_graph", "Outlook OAuth / Microsoft Graph")],
         ondelete={"maildesk_graph": "set default"},
     )
+
     @api.depends("server_type")
     def _compute_server_type_info(self):
         graph_servers = self._maildesk_graph_servers()

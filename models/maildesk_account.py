@@ -139,8 +139,6 @@ class MaildeskAccount(models.Model):
             vals["email"] = vals["email"].strip().lower()
         return super().write(vals)
 
-    # -- connection state --------------------------------------------------------------------
-
     def _update_connection_state(self):
         """authorized ⇄ active as the two mail servers get confirmed (auth_invalid and
         draft only change through Authorize)."""
@@ -182,8 +180,6 @@ class MaildeskAccount(models.Model):
                     missing="; ".join(missing),
                 ))
 
-    # -- sync entry points ---------------------------------------------------------------------
-
     def action_sync_now(self):
         self._check_sync_ready()
         for account in self:
@@ -219,8 +215,6 @@ class MaildeskAccount(models.Model):
             except Exception:
                 self.env.cr.rollback()
                 _logger.exception("MailDesk %s: sync failed", account.email)
-
-    # -- access ----------------------------------------------------------------------------------
 
     def _check_authorized_for_server(self):
         """A mail server can only be checked for a chosen, authorized account."""

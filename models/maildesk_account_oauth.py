@@ -39,8 +39,6 @@ class MaildeskAccountOAuth(models.AbstractModel):
     _name = "maildesk.account.oauth"
     _description = "MailDesk mailbox sign-in"
 
-    # -- Authorize Outlook -------------------------------------------------------------------
-
     def action_authorize(self):
         """Send the browser to Microsoft's sign-in and consent page (auth code + PKCE)."""
         self.ensure_one()
@@ -143,8 +141,6 @@ class MaildeskAccountOAuth(models.AbstractModel):
     def _profile_address(profile):
         """The mailbox address of a Graph `/me` profile (work accounts may lack `mail`)."""
         return (profile.get("mail") or profile.get("userPrincipalName") or "").lower()
-
-    # -- calling Graph -----------------------------------------------------------------------
 
     def _graph_client(self):
         """A Graph client for this mailbox; rotated refresh tokens are saved at once."""
@@ -257,8 +253,6 @@ class MaildeskAccountOAuth(models.AbstractModel):
     def _register_auth_success(self):
         # Part of the successful request: it commits (or not) with the work it did.
         self.sudo().write({"auth_failure_count": 0, "last_error": False})
-
-    # -- bookkeeping that must survive the request's rollback --------------------------------
 
     @contextmanager
     def _independent_env(self):

@@ -65,8 +65,6 @@ class MaildeskEmulatorCase(HttpCase):
         self.assertLess(response.status_code, 300, f"{method} {path}: {response.text}")
         return response.json() if response.content else None
 
-    # -- walking the sign-in like a browser ----------------------------------------------------
-
     def start_authorize(self, account=None, user=None):
         """Click Authorize Outlook as `user` (default: the owner); return the auth URL."""
         user = user or self.owner

@@ -19,8 +19,6 @@ SECOND_EMAIL = "second@maildesk.example"
 
 @tagged("post_install", "-at_install")
 class TestMailServers(MaildeskEmulatorCase):
-    # -- the screens, filled in as an administrator does -------------------------------------
-
     def incoming_server(self, account=None):
         with Form(self.env["fetchmail.server"]) as form:
             form.name = "Outlook (%s)" % (account or self.account).email
@@ -83,8 +81,6 @@ class TestMailServers(MaildeskEmulatorCase):
     def folder_messages(self, folder, mailbox=DEMO_EMAIL):
         return self.control("GET", f"/mailboxes/{mailbox}/folders/{folder}/messages")["messages"]
 
-    # -- Incoming Mail Server -----------------------------------------------------------------
-
     def test_incoming_server_needs_no_host_and_confirms_over_graph(self):
         self.authorize()
         server = self.incoming_server()
@@ -146,8 +142,6 @@ class TestMailServers(MaildeskEmulatorCase):
                 "name": "Outlook", "server_type": "maildesk_graph",
             })
 
-    # -- Outgoing Mail Server -----------------------------------------------------------------
-
     def test_outgoing_server_defaults_to_the_mailbox_and_tests_over_graph(self):
         self.authorize()
         server = self.outgoing_server()
@@ -189,8 +183,6 @@ class TestMailServers(MaildeskEmulatorCase):
         self.assertFalse(server.maildesk_confirmed)
         self.assertEqual(self.account.auth_failure_count, 0)
         self.assertEqual(self.account.state, "authorized")
-
-    # -- sending through Graph ------------------------------------------------------------------
 
     def test_send_email_goes_out_through_graph_intact(self):
         self.authorize()
@@ -274,8 +266,6 @@ class TestMailServers(MaildeskEmulatorCase):
         self.assertIn("Note to self", inbox)
         self.assertNotIn("Delivery planned", inbox)
 
-    # -- the sync gate ------------------------------------------------------------------------
-
     def checklist_done(self):
         steps = ["is_oauth_configured", "is_authorized", "is_incoming_confirmed",
                  "is_outgoing_confirmed"]
@@ -304,8 +294,6 @@ class TestMailServers(MaildeskEmulatorCase):
         self.assertEqual(self.checklist_done(), 4)
         account.action_sync_now()
         self.assertTrue(self.account.last_sync_date)
-
-    # -- authorization failures seen from these screens ---------------------------------------
 
     def test_repeated_refusals_suspend_the_mailbox_until_authorized_again(self):
         self.authorize()
@@ -379,8 +367,6 @@ class TestMailServers(MaildeskEmulatorCase):
         self.assertEqual(self.account.state, "authorized")
         incoming.button_confirm_login()
         self.assertEqual(incoming.state, "done")
-
-    # -- several mailboxes ----------------------------------------------------------------------
 
     def test_one_revoked_mailbox_does_not_stop_the_others(self):
         self.authorize()

@@ -14,6 +14,23 @@ def _code(store):
     )
 
 
+def _race(attempt, workers=8):
+    """Run ``attempt`` in ``workers`` threads released at once; their results."""
+    outcomes = []
+    start = threading.Barrier(workers)
+
+    def run():
+        start.wait()
+        outcomes.append(attempt())
+
+    threads = [threading.Thread(target=run) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
 def test_code_expires_after_about_ten_minutes():
     store = TokenStore()
     code = _code(store)
@@ -38,18 +55,9 @@ def test_a_failed_redemption_does_not_use_the_code_up():
 def test_parallel_redemptions_of_one_code_succeed_once():
     store = TokenStore()
     code = _code(store)
-    outcomes = []
-    start = threading.Barrier(8)
 
-    def redeem():
-        start.wait()
-        outcomes.append(store.redeem_code(code.value, "app", "http://localhost/cb", VERIFIER)[1])
-
-    threads = [threading.Thread(target=redeem) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = _race(
+        lambda: store.redeem_code(code.value, "app", "http://localhost/cb", VERIFIER)[1])
 
     assert sorted(outcomes, key=str) == [None] + ["redeemed"] * 7
 
@@ -57,18 +65,8 @@ def test_parallel_redemptions_of_one_code_succeed_once():
 def test_parallel_refreshes_of_one_token_succeed_once():
     store = TokenStore()
     token = store.issue_refresh_token("app", "ada@contoso.example", ["Mail.Read"])
-    outcomes = []
-    start = threading.Barrier(8)
 
-    def refresh():
-        start.wait()
-        outcomes.append(store.redeem_refresh_token(token.value, "app")[1])
-
-    threads = [threading.Thread(target=refresh) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = _race(lambda: store.redeem_refresh_token(token.value, "app")[1])
 
     assert sorted(outcomes, key=str) == [None] + ["redeemed"] * 7
 

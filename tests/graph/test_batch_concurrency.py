@@ -5,6 +5,25 @@ import threading
 from graph import GraphClient, TokenProvider
 
 
+def read_concurrently(reads):
+    """Read ``(client, message_id)`` pairs, one thread each, all at once; return the
+    errors raised (surfaced through the caller's assertion)."""
+    errors = []
+
+    def read(client, message_id):
+        try:
+            client.get_message(message_id, select=["subject"])
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read, args=pair) for pair in reads]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
 def test_batch_of_45_goes_in_three_round_trips_and_keeps_order(mailbox, client):
     ids = [message["id"] for message in mailbox.messages("inbox")][:45]
     assert len(ids) == 45
@@ -36,20 +55,7 @@ def test_many_threads_never_exceed_four_requests_in_flight(mailbox, client):
     # Slow answers make requests overlap, so the limit is really exercised.
     mailbox.fault("latency", count=len(ids), latency_ms=50, path_contains="/me/messages/")
     mailbox.clear_log()
-    errors = []
-
-    def read(message_id):
-        try:
-            client.get_message(message_id, select=["subject"])
-        except Exception as exc:  # surfaced through the assertion below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=read, args=(message_id,)) for message_id in ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert read_concurrently([(client, message_id) for message_id in ids]) == []
     log = mailbox.requests_log()
     assert "429" not in log["by_status"]
     # 40 threads against slow answers keep the limit saturated, never beyond it.
@@ -69,20 +75,9 @@ def test_two_clients_of_one_mailbox_share_the_four_slots(mailbox, oauth_app, aut
     ids = [message["id"] for message in mailbox.messages("inbox")][:40]
     mailbox.fault("latency", count=len(ids), latency_ms=50, path_contains="/me/messages/")
     mailbox.clear_log()
-    errors = []
-
-    def read(client, message_id):
-        try:
-            client.get_message(message_id, select=["subject"])
-        except Exception as exc:  # surfaced through the assertion below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=read, args=(clients[number % 2], message_id))
-               for number, message_id in enumerate(ids)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = read_concurrently(
+        [(clients[number % 2], message_id) for number, message_id in enumerate(ids)]
+    )
     for client in clients:
         client.close()
     assert errors == []
