@@ -12,11 +12,11 @@ import sys
 import tempfile
 import threading
 
-from .persistence import STATE_FILE, StateSaver, load_state_file
-from .server import create_server
-from .signing import SigningKey
-from .state import EmulatorState
-from .tls import ensure_tls_files, server_ssl_context
+from .identity.signing import SigningKey
+from .server.app import create_server
+from .server.tls import ensure_tls_files, server_ssl_context
+from .state.model import EmulatorState
+from .state.persistence import STATE_FILE, StateSaver, load_state_file
 
 SIGNING_KEY_FILE = "signing.key"
 
@@ -79,7 +79,7 @@ def main(argv=None):
                 return 2
         # A saved state already holds whatever a seed once made, and what happened since.
         if args.seed and args.seed != "none" and not loaded:
-            from .seed import apply_seed
+            from .seeds.apply import apply_seed
 
             try:
                 apply_seed(state, args.seed)

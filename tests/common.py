@@ -8,12 +8,14 @@ import requests
 
 from odoo.tests import HttpCase, new_test_user
 
+from ..emulator.seeds.identities import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_EMAIL,
+    DEMO_PASSWORD,
+)
 from ..emulator.testing import EmulatorProcess
 
-DEMO_CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
-DEMO_CLIENT_SECRET = "demo-secret"
-DEMO_EMAIL = "demo@maildesk.example"
-DEMO_PASSWORD = "demo"
 CALLBACK_PATH = "/maildesk/oauth/callback"
 
 

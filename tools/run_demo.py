@@ -14,14 +14,15 @@ import urllib.request
 
 import odoo_env
 
+sys.path.insert(0, str(odoo_env.REPO))
+# The demo app registered in the emulator (see emulator/README.md, "Seeded identities").
+from emulator.seeds.identities import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
 DATABASE = os.environ.get("MAILDESK_DEMO_DB", "maildesk_demo")
 HTTP_PORT = int(os.environ.get("MAILDESK_HTTP_PORT", "8069"))
 HTTP_INTERFACE = os.environ.get("MAILDESK_HTTP_INTERFACE", "127.0.0.1")
 EMULATOR_PORT = int(os.environ.get("MAILDESK_EMULATOR_PORT", "8443"))
 
-# The demo app registered in the emulator (see emulator/README.md, "Seeded identities").
-DEMO_CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
-DEMO_CLIENT_SECRET = "demo-secret"
 
 
 def start_emulator():

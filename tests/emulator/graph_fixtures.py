@@ -16,12 +16,15 @@ import msal
 import pytest
 import requests
 
+from emulator.seeds.identities import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_EMAIL,
+    DEMO_REDIRECT_URIS,
+)
 from emulator.testing import EmulatorProcess
 
-DEMO_CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
-DEMO_CLIENT_SECRET = "demo-secret"
-DEMO_REDIRECT_URI = "http://localhost:8069/maildesk/oauth/callback"
-DEMO_EMAIL = "demo@maildesk.example"
+DEMO_REDIRECT_URI = DEMO_REDIRECT_URIS[0]
 MAIL_SCOPES = ("Mail.ReadWrite", "Mail.Send", "User.Read")
 IMMUTABLE = 'IdType="ImmutableId"'
 

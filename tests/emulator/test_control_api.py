@@ -2,6 +2,8 @@
 
 import pytest
 
+from emulator.seeds.identities import DEMO_CLIENT_ID
+
 
 def test_reset_forgets_apps_users_settings_faults_and_log(tenant):
     tenant.control("POST", "/settings", {"auto_consent": True})
@@ -22,7 +24,7 @@ def test_seed_demo_creates_the_documented_identities(tenant):
 
     seeded = tenant.control("POST", "/seed", {"spec": "demo"})
 
-    (app,) = [a for a in seeded["apps"] if a["client_id"] == "6731de76-14a6-49ae-97bc-6eba6914391e"]
+    (app,) = [a for a in seeded["apps"] if a["client_id"] == DEMO_CLIENT_ID]
     assert {"value": "demo-secret", "expired": False} in app["secrets"]
     assert "http://localhost:8069/maildesk/oauth/callback" in app["redirect_uris"]
     (user,) = [u for u in seeded["users"] if u["email"] == "demo@maildesk.example"]

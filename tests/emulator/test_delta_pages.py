@@ -5,9 +5,9 @@ Run on the mailbox and delta code directly: reaching the scan bound over HTTP wo
 thousands of requests.
 """
 
-from emulator import delta
-from emulator.mailstore import Mailbox
-from emulator.message_model import Message
+from emulator.mailstore import change_rounds as delta
+from emulator.mailstore.mailbox import Mailbox
+from emulator.mailstore.message import Message
 
 UPDATES = 2500
 

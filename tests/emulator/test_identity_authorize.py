@@ -2,6 +2,8 @@
 
 import jwt
 
+from emulator.seeds.identities import DEMO_CLIENT_ID
+
 
 def test_consent_page_shows_app_permissions_and_login_hint(tenant):
     page, _ = tenant.authorize(login_hint=tenant.email)
@@ -175,7 +177,7 @@ def _claims(id_token):
 
 def test_the_demo_seed_user_signs_in_on_the_page(tenant):
     tenant.control("POST", "/seed", {"spec": "demo"})
-    tenant.client_id = "6731de76-14a6-49ae-97bc-6eba6914391e"
+    tenant.client_id = DEMO_CLIENT_ID
     tenant.client_secret = "demo-secret"
     tenant.email, tenant.password = "demo@maildesk.example", "demo"
     page, params = tenant.authorize(login_hint="demo@maildesk.example")

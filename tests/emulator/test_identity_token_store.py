@@ -2,7 +2,7 @@
 
 import threading
 
-from emulator.tokens import CODE_LIFETIME, TokenStore, pkce_s256
+from emulator.identity.tokens import CODE_LIFETIME, TokenStore, pkce_s256
 
 VERIFIER = "v" * 50
 

@@ -29,8 +29,8 @@ from graph_fixtures import (
     deliver,
 )
 
-from emulator.persistence import StateSaver
-from emulator.state import EmulatorState
+from emulator.state.model import EmulatorState
+from emulator.state.persistence import StateSaver
 from emulator.testing import PACKAGE_PARENT, EmulatorProcess, EmulatorStartError
 
 GRACE = "grace@contoso.example"

@@ -1,6 +1,6 @@
 """The request log: counts per endpoint with ids folded, recent entries, clearing."""
 
-from emulator.request_log import endpoint_key
+from emulator.server.request_log import endpoint_key
 
 
 def test_counts_identity_and_graph_requests_per_endpoint(tenant):

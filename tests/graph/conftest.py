@@ -13,12 +13,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from emulator.seeds.identities import DEMO_CLIENT_ID
+from emulator.seeds.identities import DEMO_CLIENT_SECRET as DEMO_SECRET
+from emulator.seeds.identities import DEMO_EMAIL as DEMO_USER
 from emulator.testing import EmulatorProcess
 from graph import GraphClient, OAuthApp, TokenProvider
 
-DEMO_CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
-DEMO_SECRET = "demo-secret"
-DEMO_USER = "demo@maildesk.example"
 REDIRECT_URI = "http://localhost:8069/maildesk/oauth/callback"
 
 

@@ -1,0 +1,3 @@
+"""The control API (/_emulator/…): tenant settings, apps, users, grants, faults, and
+acting on mailboxes as Outlook would.
+"""

@@ -1,0 +1,3 @@
+"""Graph v1.0 mail as the emulator serves it: request routing and checks, folders, messages,
+message delta, send / reply / forward, uploads and JSON batching, and the JSON shapes.
+"""

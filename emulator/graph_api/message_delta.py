@@ -1,0 +1,118 @@
+"""GET /me/mailFolders/{id}/messages/delta: Graph's per-folder message sync."""
+
+import re
+
+from ..mailstore import change_rounds as delta
+from ..mailstore.message import parse_iso
+from .call import READ_SCOPES, GraphRefusal, bad_request
+from .folders import resolve_folder
+from .messages import expand_attachments, message_select
+from .shapes import attachments_json, message_json
+
+_FILTER = re.compile(r"^\s*receivedDateTime\s+(ge|gt)\s+'?([^'\s]+)'?\s*$", re.IGNORECASE)
+_ORDER_NEWEST_FIRST = re.compile(r"^\s*receivedDateTime\s+desc\s*$", re.IGNORECASE)
+
+
+def sync_state_not_found(call, folder, options):
+    """410 SyncStateNotFound. Its ``Location`` starts the round over (an empty
+    ``$deltatoken`` and, when the old token could be read, its options)."""
+    params = dict(options.to_query()) if options is not None else {}
+    params["$deltatoken"] = ""
+    location = call.link("/me/mailFolders/%s/messages/delta" % call.mailbox.folder_id(folder),
+                         params)
+    return GraphRefusal(410, "SyncStateNotFound",
+                      "The sync state generation is not found or has expired.",
+                      headers={"Location": location})
+
+
+def mailbox_wide_delta(call):
+    """GET /me/messages/delta: Graph tracks messages per folder only."""
+    call.require(READ_SCOPES)
+    raise GraphRefusal(400, "BadRequest", "Unsupported request: Change tracking is not "
+                     "supported against 'microsoft.graph.message'.")
+
+
+def parse_options(call):
+    """The options of a first delta call, refusing what Graph does not support."""
+    args = call.args
+    select = message_select(call)
+    orderby = args.get("$orderby")
+    if orderby is not None and not _ORDER_NEWEST_FIRST.match(orderby):
+        raise bad_request("Delta queries only support $orderby=receivedDateTime desc.",
+                          "ErrorInvalidUrlQuery")
+    received_op = received_since = None
+    if args.get("$filter") is not None:
+        match = _FILTER.match(args["$filter"])
+        received_since = parse_iso(match.group(2)) if match else None
+        if received_since is None:
+            raise bad_request(
+                "Delta queries only support $filter on receivedDateTime with ge or gt.",
+                "ErrorInvalidUrlQuery")
+        received_op = match.group(1).lower()
+    change_types = None
+    if args.get("changeType") is not None:
+        change_types = tuple(part.strip().lower() for part in args["changeType"].split(","))
+        if not all(part in delta.CHANGE_TYPES for part in change_types):
+            raise bad_request("changeType must be created, updated or deleted.",
+                              "ErrorInvalidUrlQuery")
+    top = None
+    if args.get("$top") is not None:
+        if not args["$top"].isdigit() or int(args["$top"]) < 1:
+            raise bad_request("Invalid $top value.", "ErrorInvalidUrlQuery")
+        top = int(args["$top"])
+    expand, attachment_select = expand_attachments(call)
+    return delta.DeltaOptions(
+        select=select, newest_first=orderby is not None, received_op=received_op,
+        received_since=received_since, change_types=change_types, top=top,
+        expand_attachments=expand, attachment_select=attachment_select,
+    )
+
+
+def message_delta(call, folder_ref):
+    """One page of a delta round: items, ``@removed`` entries, then a next or delta link."""
+    call.require(READ_SCOPES)
+    mailbox = call.mailbox
+    max_page_size = call.apply_page_size()
+    body_type = call.prefer_body_type()
+    with mailbox.lock:
+        folder = resolve_folder(call, folder_ref)
+        if folder.is_search_folder:
+            raise bad_request("Delta queries are not supported on search folders.",
+                              "ErrorInvalidRequest")
+        token = call.args.get("$skiptoken") or call.args.get("$deltatoken")
+        if token:
+            try:
+                cursor = delta.decode_token(mailbox, folder, token)
+            except delta.SyncStateNotFound as error:
+                raise sync_state_not_found(call, folder, error.options) from error
+        else:
+            # No token (or the empty $deltatoken of a sync reset): a new initial round.
+            cursor = delta.start_round(folder, parse_options(call))
+        options = cursor.options
+        size = delta.page_size(options, max_page_size)
+        page = delta.next_page(mailbox, folder, cursor, size, call.immutable)
+        value = []
+        for entry in page.entries:
+            item = {"@odata.type": "#microsoft.graph.message"}
+            if entry[0] == "item":
+                message = entry[1]
+                item.update(message_json(mailbox, message, call.immutable, options.select,
+                                         body_type))
+                if options.expand_attachments:
+                    item["attachments"] = attachments_json(mailbox, message,
+                                                           options.attachment_select)
+            else:
+                _kind, number, generation, reason = entry
+                item["id"] = (mailbox.ids.immutable_message_id(number) if generation is None
+                              else mailbox.ids.rest_message_id(number, generation))
+                item["@removed"] = {"reason": reason}
+            value.append(item)
+        path = "/me/mailFolders/%s/messages/delta" % mailbox.folder_id(folder)
+        payload = {"@odata.context": call.context("Collection(message)"), "value": value}
+        if page.next_cursor is not None:
+            payload["@odata.nextLink"] = call.link(
+                path, {"$skiptoken": delta.encode_token(mailbox, page.next_cursor)})
+        else:
+            payload["@odata.deltaLink"] = call.link(
+                path, {"$deltatoken": delta.encode_token(mailbox, page.delta_cursor)})
+        return call.respond(payload)

@@ -1,0 +1,3 @@
+"""What a fresh emulator can be filled with: the demo identities and mailbox, or a large
+generated Inbox.
+"""
