@@ -8,7 +8,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 
 
 def main():
-    benchmarks = sorted(p for p in BENCH_DIR.glob("bench_*.py"))
+    benchmarks = sorted(p for p in BENCH_DIR.glob("*.py") if p.name != Path(__file__).name)
     if not benchmarks:
         print("No benchmark exists yet.")
         return 0

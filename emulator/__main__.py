@@ -12,6 +12,7 @@ import sys
 import tempfile
 import threading
 
+from .control.chaos_setting import DEFAULT_LEVEL as DEFAULT_CHAOS_LEVEL
 from .identity.signing import SigningKey
 from .server.app import create_server
 from .server.tls import ensure_tls_files, server_ssl_context
@@ -43,6 +44,12 @@ def parse_args(argv=None):
     parser.add_argument("--seed", default="none",
                         help="none, demo or large:N (with --persist: only when nothing "
                         "was saved yet)")
+    parser.add_argument("--chaos", type=int, metavar="SEED",
+                        help="chaos mode: misbehave at random as Outlook does, replayably "
+                        "from this seed (off by default)")
+    parser.add_argument("--chaos-level", type=float, metavar="L", default=None,
+                        help="how hostile chaos is, from 0 (off) to 1 (default %s)"
+                        % DEFAULT_CHAOS_LEVEL)
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     parser.add_argument(
         "--exit-with-stdin",
@@ -58,6 +65,10 @@ def main(argv=None):
     if args.persist and not args.state_dir:
         # A temporary state directory is removed on exit: nothing would survive.
         print("python -m emulator: --persist needs --state-dir", file=sys.stderr)
+        return 2
+    chaos_problem = _chaos_problem(args)
+    if chaos_problem:
+        print("python -m emulator: %s" % chaos_problem, file=sys.stderr)
         return 2
     temporary_dir = None
     state_dir = args.state_dir
@@ -86,6 +97,8 @@ def main(argv=None):
             except ValueError as error:
                 print("python -m emulator: --seed %s: %s" % (args.seed, error), file=sys.stderr)
                 return 2
+        if args.chaos is not None:
+            state.chaos.configure_startup(args.chaos, _chaos_level(args))
         if args.persist:
             saver = StateSaver(state, state_file)
             saver.save()
@@ -114,6 +127,18 @@ def main(argv=None):
         if temporary_dir:
             shutil.rmtree(temporary_dir, ignore_errors=True)
     return 0
+
+
+def _chaos_level(args):
+    return DEFAULT_CHAOS_LEVEL if args.chaos_level is None else args.chaos_level
+
+
+def _chaos_problem(args):
+    if args.chaos is None:
+        return "--chaos-level needs --chaos SEED" if args.chaos_level is not None else None
+    if not 0 <= _chaos_level(args) <= 1:
+        return "--chaos-level must be from 0 to 1"
+    return None
 
 
 def _ready_line(host, port, ca_file):

@@ -34,6 +34,7 @@ from .errors import (
     Throttled,
     TransientError,
 )
+from .folders import FolderDeltaPage, is_search_folder
 from .token_provider import TokenProvider
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "ClientConfigurationError",
     "CloudEndpoints",
     "DeltaPage",
+    "FolderDeltaPage",
     "GraphClient",
     "GraphError",
     "MessageTooLarge",
@@ -56,4 +58,5 @@ __all__ = [
     "Throttled",
     "TokenProvider",
     "TransientError",
+    "is_search_folder",
 ]

@@ -4,6 +4,10 @@ from .errors import GraphError
 from .http import parse_retry_after, with_preferences
 
 MAX_BATCH_SIZE = 20
+# Graph runs up to four requests of a batch at once, each in one of the mailbox's
+# concurrency slots: the batch reserves that many, or its requests meet the client's
+# other requests over the limit and come back 429 MailboxConcurrency.
+BATCH_PARALLELISM = 4
 # Sub-requests refused with these statuses were not carried out and may be repeated.
 RETRYABLE_STATUSES = frozenset({429, 503})
 
@@ -15,7 +19,8 @@ def batch(session, requests):
     ``url`` relative to the Graph root (``/me/messages/...``). Returns one
     ``{"id", "status", "headers", "body"}`` per request, in the order given.
     Sub-requests throttled with 429/503 are repeated (honouring their Retry-After) while
-    retries remain; after that their throttled answer is returned as is.
+    retries remain, together with the ones that failed 424 only because a request they
+    depend on was throttled; after that their last answer is returned as is.
     """
     entries = [_batch_entry(session, request, position)
                for position, request in enumerate(requests, start=1)]
@@ -51,7 +56,8 @@ def _run_chunk(session, entries):
     while pending:
         only_reads = all(entry["method"] == "GET" for entry in pending)
         payload = session.json(
-            "POST", "/$batch", json={"requests": pending}, idempotent=only_reads
+            "POST", "/$batch", json={"requests": pending}, idempotent=only_reads,
+            slots=min(BATCH_PARALLELISM, len(pending)),
         )
         by_id = {str(answer.get("id")): answer for answer in payload.get("responses") or ()}
         throttled, waits = [], []
@@ -70,6 +76,7 @@ def _run_chunk(session, entries):
                 waits.append(_retry_after(answer.get("headers") or {}))
         if not throttled:
             break
+        throttled = _with_blocked_dependants(pending, throttled, answers)
         known_waits = [wait for wait in waits if wait is not None]
         delay = session.retry_delay(retries, max(known_waits) if known_waits else None)
         if delay is None:
@@ -78,6 +85,21 @@ def _run_chunk(session, entries):
         retries += 1
         pending = _without_finished_dependencies(throttled)
     return answers
+
+
+def _with_blocked_dependants(entries, throttled, answers):
+    """``throttled`` plus the entries that answered 424 because a request they depend on
+    (directly or not) was throttled: they never ran and must be repeated with it."""
+    repeated = {entry["id"] for entry in throttled}
+    grew = True
+    while grew:
+        grew = False
+        for entry in entries:
+            if (entry["id"] not in repeated and answers[entry["id"]]["status"] == 424
+                    and repeated.intersection(entry.get("dependsOn", ()))):
+                repeated.add(entry["id"])
+                grew = True
+    return [entry for entry in entries if entry["id"] in repeated]
 
 
 def _without_finished_dependencies(entries):

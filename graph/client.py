@@ -16,9 +16,11 @@ class GraphClient:
     At most ``max_concurrency`` requests run at once (Exchange allows four per
     mailbox); the limit is shared by every client of the same mailbox in this process,
     identified by ``mailbox_key`` (by default the token provider's ``mailbox_key``, the
-    signed-in account). Throttled and failed requests are retried as ``GraphSession``
-    explains, waiting with ``sleep``. A streamed body (``iter_mime``,
-    ``iter_attachment_content``) keeps its slot until consumed or closed.
+    signed-in account); ``shared_slots`` (an object with ``acquire(count, timeout)`` /
+    ``release(count)``) extends that limit to other processes. Throttled and failed
+    requests are retried as ``GraphSession`` explains, waiting with ``sleep``. A streamed
+    body (``iter_mime``, ``iter_attachment_content``) keeps its slot until consumed or
+    closed.
     """
 
     def __init__(
@@ -32,6 +34,7 @@ class GraphClient:
         sleep=time.sleep,
         max_retry_wait=300,
         mailbox_key=None,
+        shared_slots=None,
     ):
         if mailbox_key is None:
             mailbox_key = getattr(token_provider, "mailbox_key", None)
@@ -45,6 +48,7 @@ class GraphClient:
             sleep=sleep,
             max_retry_wait=max_retry_wait,
             mailbox_key=mailbox_key,
+            shared_slots=shared_slots,
         )
 
     @property
@@ -66,12 +70,22 @@ class GraphClient:
         """One folder by id or well-known name (``inbox``, ``sentitems``, ...)."""
         return folders.get_folder(self._session, folder_id_or_well_known)
 
-    def iter_folders(self, include_hidden=True):
-        """Every folder of the mailbox, parents before children."""
-        return folders.iter_folders(self._session, include_hidden=include_hidden)
+    def iter_folders(self, include_hidden=True, page_size=folders.FOLDER_PAGE_SIZE):
+        """Every folder of the mailbox (hidden ones included unless asked otherwise),
+        parents before children, following every page."""
+        return folders.iter_folders(self._session, include_hidden=include_hidden,
+                                    page_size=page_size)
+
+    def folder_delta_pages(self, cursor=None, page_size=folders.FOLDER_PAGE_SIZE):
+        """The pages of a folder-tree delta round, as ``FolderDeltaPage`` objects.
+
+        ``cursor`` None starts a first round (every folder); otherwise it is a stored
+        nextLink or deltaLink. Raises ``SyncStateExpired`` when Graph no longer knows it.
+        """
+        return folders.folder_delta_pages(self._session, cursor=cursor, page_size=page_size)
 
     def delta_pages(self, folder_id, cursor=None, select=DEFAULT_LIST_FIELDS, page_size=200,
-                    newest_first=True):
+                    newest_first=True, received_since=None):
         """The pages of a delta round of one folder, as ``DeltaPage`` objects.
 
         ``cursor`` None starts a round; otherwise it is a stored nextLink or deltaLink.
@@ -79,7 +93,7 @@ class GraphClient:
         """
         return delta.delta_pages(
             self._session, folder_id, cursor=cursor, select=select, page_size=page_size,
-            newest_first=newest_first,
+            newest_first=newest_first, received_since=received_since,
         )
 
     def get_message(self, message_id, select=None, body_type="html"):
@@ -133,6 +147,10 @@ class GraphClient:
     def delete_message(self, message_id):
         """Delete a message."""
         messages.delete_message(self._session, message_id)
+
+    def locate_messages(self, message_ids):
+        """``{id: parentFolderId or None}``: where each message is now (None: gone)."""
+        return messages.locate_messages(self._session, message_ids, self.batch)
 
     def batch(self, requests):
         """Run many requests through JSON batching, 20 per round trip."""

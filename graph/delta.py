@@ -55,12 +55,14 @@ class DeltaPage:
 
 
 def delta_pages(session, folder_id, cursor=None, select=DEFAULT_LIST_FIELDS, page_size=200,
-                newest_first=True):
+                newest_first=True, received_since=None):
     """Yield the pages of a delta round of ``folder_id``.
 
     With ``cursor`` None a new round starts (the whole folder, newest first when asked);
     otherwise the round resumes from a stored nextLink or deltaLink, whose query options
-    Graph encoded when it issued them. Raises ``SyncStateExpired`` when the link is dead,
+    Graph encoded when it issued them. ``received_since`` (a naive UTC datetime) limits a
+    new round to mail received since then (Graph then returns at most 5,000 messages: a
+    watch for new mail, never a backfill). Raises ``SyncStateExpired`` when the link is dead,
     including a "sync reset" link (an empty ``$deltatoken``): following it would silently
     start a full round that the caller takes for changes, and nothing would sweep away
     what the mailbox no longer holds.
@@ -75,16 +77,42 @@ def delta_pages(session, folder_id, cursor=None, select=DEFAULT_LIST_FIELDS, pag
             params["$select"] = ",".join(select)
         if newest_first:
             params["$orderby"] = "receivedDateTime desc"
+        if received_since is not None:
+            params["$filter"] = "receivedDateTime ge %s" % received_since.strftime(
+                "%Y-%m-%dT%H:%M:%SZ")
+    yield from follow_round(session, url, params, prefer, "this folder")
+
+
+def follow_round(session, url, params=None, prefer=(), stream="this stream"):
+    """Yield the ``DeltaPage`` objects of one delta round from ``url`` to its deltaLink.
+
+    ``params`` go on a first call only (None when ``url`` is a stored link); ``stream``
+    names what is tracked in the error raised for a sync reset link.
+    """
     while True:
         if params is None and is_sync_reset(url):
             raise SyncStateExpired(
-                "Microsoft Graph reset the sync state of this folder", code="syncReset"
+                "Microsoft Graph reset the sync state of %s" % stream, code="syncReset"
             )
-        page = page_from_payload(session.get_json(url, params=params, prefer=prefer))
+        page = page_from_payload(_get_page(session, url, params, prefer, stream))
         yield page
         if page.is_final:
             return
         url, params = page.cursor, None
+
+
+def _get_page(session, url, params, prefer, stream):
+    try:
+        return session.get_json(url, params=params, prefer=prefer)
+    except GraphError as error:
+        # Graph refuses a token it cannot read (garbled in storage, or from before a
+        # change on its side) with a 400: the link is as dead as after a 410.
+        if params is None and error.status == 400 and not isinstance(error, SyncStateExpired):
+            raise SyncStateExpired(
+                "Microsoft Graph no longer accepts the delta link of %s" % stream,
+                status=400, code=error.code, request_id=error.request_id,
+            ) from error
+        raise
 
 
 def page_from_payload(payload):

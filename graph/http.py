@@ -32,7 +32,7 @@ import requests
 import urllib3.exceptions
 
 from .errors import GraphError, Throttled, TransientError, error_for_response
-from .mailbox_slots import mailbox_slots
+from .mailbox_slots import ChainedSlots, mailbox_slots
 
 _logger = logging.getLogger(__name__)
 
@@ -118,6 +118,7 @@ class GraphSession:
         sleep,
         max_retry_wait,
         mailbox_key,
+        shared_slots=None,
     ):
         self.graph_url = graph_url.rstrip("/")
         self._origin = _origin(self.graph_url)
@@ -131,6 +132,8 @@ class GraphSession:
         self._slots = mailbox_slots(
             (self._origin, mailbox_key) if mailbox_key is not None else None, max_concurrency
         )
+        if shared_slots is not None:
+            self._slots = ChainedSlots(self._slots, shared_slots)
         # Passed on every request: a Session-level ``verify`` loses against the
         # REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE environment variables.
         self._verify = ca_bundle or True
@@ -169,19 +172,20 @@ class GraphSession:
         return relative + ("?" + parts.query if parts.query else "")
 
     @contextmanager
-    def open(self, method, path, *, stream=False, **options):
-        """Send a request and yield its successful response, holding a concurrency slot
-        until the block ends (so a streamed body counts against the limit).
+    def open(self, method, path, *, stream=False, slots=1, **options):
+        """Send a request and yield its successful response, holding ``slots`` concurrency
+        slots until the block ends (so a streamed body counts against the limit).
 
         Options: ``params``, ``json``, ``data``, ``headers``, ``prefer`` (extra Prefer
-        values) and ``idempotent`` (defaults from the method).
+        values) and ``idempotent`` (defaults from the method). ``slots`` is how many of
+        the mailbox's concurrent requests the call stands for (a ``$batch``: up to four).
         """
-        response = self._send(method, path, stream=stream, **options)
+        response = self._send(method, path, stream=stream, slots=slots, **options)
         try:
             yield response
         finally:
             response.close()
-            self._slots.release()
+            self._slots.release(slots)
 
     def request(self, method, path, **options):
         """Send a request and return its response with the body fully read."""
@@ -244,7 +248,7 @@ class GraphSession:
         self._http.close()
 
     def _send(self, method, path, *, stream, params=None, json=None, data=None, headers=None,
-              prefer=(), idempotent=None, authenticated=True):
+              prefer=(), idempotent=None, authenticated=True, slots=1):
         """Send until success (returned with its slot held) or a typed error is raised."""
         method = method.upper()
         url = self.url_for(path) if authenticated else self._upload_url(path)
@@ -265,7 +269,7 @@ class GraphSession:
                 request_headers = {"client-request-id": client_request_id, **(headers or {})}
             response, content, failure = self._attempt(
                 method, url, request_headers, stream,
-                {"params": params, "json": json, "data": data},
+                {"params": params, "json": json, "data": data}, slots,
             )
             if failure is not None:
                 delay = self._delay_after_failure(failure, idempotent, retries, method, url)
@@ -292,14 +296,14 @@ class GraphSession:
                              code="foreignLink")
         return url
 
-    def _attempt(self, method, url, headers, stream, options):
+    def _attempt(self, method, url, headers, stream, options, slots):
         """One request. Returns ``(response, error_body, failure)``.
 
         A successful response keeps its slot; on a failed answer or a broken connection
         the slot is released here, before any wait.
         """
         # Bounded, so a slot leaked by an abandoned stream cannot stall the mailbox forever.
-        if not self._slots.acquire(timeout=max(self._max_retry_wait, self._timeout)):
+        if not self._slots.acquire(slots, timeout=max(self._max_retry_wait, self._timeout)):
             raise TransientError(
                 "every request slot of this mailbox stayed busy; try again later"
             )
@@ -309,10 +313,10 @@ class GraphSession:
                 stream=stream, **options
             )
         except requests.RequestException as exc:
-            self._slots.release()
+            self._slots.release(slots)
             return None, b"", exc
         except BaseException:
-            self._slots.release()
+            self._slots.release(slots)
             raise
         if response.status_code < 400:
             return response, b"", None
@@ -322,7 +326,7 @@ class GraphSession:
             content = b""
         finally:
             response.close()
-            self._slots.release()
+            self._slots.release(slots)
         return response, content, None
 
     def _delay_after_answer(self, response, content, idempotent, retries):

@@ -11,9 +11,18 @@ import time
 
 from ..graph_api.outgoing import received_headers
 from ..mailstore.ids import conversation_id
-from ..mailstore.mailbox import FolderExistsError
-from ..mailstore.message import FLAG_STATUSES, IMPORTANCES, Message, iso, parse_address, parse_iso
+from ..mailstore.mailbox import DistinguishedFolderError, FolderExistsError, FolderMoveError
+from ..mailstore.message import (
+    FLAG_STATUSES,
+    IMPORTANCES,
+    Message,
+    clamp,
+    iso,
+    parse_address,
+    parse_iso,
+)
 from ..server.http_util import json_response
+from .mime_delivery import message_from_mime_b64
 from .routing import ControlError, answer, compile_routes, request_json
 
 
@@ -54,6 +63,7 @@ def message_summary(mailbox, message):
         "receivedDateTime": iso(message.received),
         "internetMessageId": message.internet_message_id,
         "conversationId": conversation_id(message.conversation_guid),
+        "kind": message.kind,
     }
 
 
@@ -186,6 +196,53 @@ def _create_folder(request, state, email):
         return json_response(folder_summary(mailbox, folder), status=201)
 
 
+def _patch_folder(request, state, email, folder_ref):
+    """Rename and/or move a folder as another Outlook client would."""
+    mailbox = _mailbox(state, email)
+    body = request_json(request)
+    unknown = set(body) - {"display_name", "parent_id"}
+    if unknown:
+        raise ControlError("cannot change %s (only display_name, parent_id)"
+                           % ", ".join(sorted(unknown)))
+    name = body.get("display_name")
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise ControlError("display_name must be a non-empty string")
+    with mailbox.lock:
+        folder = _folder(mailbox, folder_ref)
+        parent = (_folder(mailbox, body["parent_id"]) if body.get("parent_id")
+                  else mailbox.folder_by_number(folder.parent_no))
+        if folder.well_known:
+            raise ControlError("well-known folders keep their name and place")
+        try:
+            mailbox.move_folder(folder, parent, name.strip() if name else None)
+        except FolderMoveError as error:
+            raise ControlError("a folder cannot move to %s" % error) from error
+        except FolderExistsError as error:
+            raise ControlError("a folder %s already exists there" % error) from error
+        return json_response(folder_summary(mailbox, folder))
+
+
+def _delete_folder(request, state, email, folder_ref):
+    """Delete a folder into Deleted Items (as Graph does), or with ``?hard=1`` for good."""
+    mailbox = _mailbox(state, email)
+    hard = request.args.get("hard", "").lower() in ("1", "true", "yes")
+    with mailbox.lock:
+        folder = _folder(mailbox, folder_ref)
+        summary = folder_summary(mailbox, folder)
+        try:
+            if hard:
+                removed = mailbox.remove_folder(folder)
+                return json_response({"deleted": summary, "messages_removed": removed})
+            kept = mailbox.delete_folder(folder)
+        except DistinguishedFolderError as error:
+            raise ControlError("well-known folders cannot be deleted") from error
+        except ValueError as error:
+            raise ControlError(str(error)) from error
+        if kept is None:  # a search folder, or a folder already in Deleted Items
+            return json_response({"deleted": summary})
+        return json_response({"moved": folder_summary(mailbox, kept)})
+
+
 def _folder_messages(request, state, email, folder_ref):
     mailbox = _mailbox(state, email)
     try:
@@ -215,47 +272,75 @@ def _expire_delta(request, state, email, folder_ref):
         return json_response({"folder": mailbox.folder_id(folder), "epoch": folder.epoch})
 
 
-def _deliver(request, state, email):
-    mailbox = _mailbox(state, email)
-    body = request_json(request)
+def _moment(body, name, default):
+    """A date-time field: ISO 8601, any year from 0001 to 9999; absent or null: ``default``."""
+    if body.get(name) is None:
+        return default
+    moment = parse_iso(body[name]) if isinstance(body[name], str) else None
+    if moment is None:
+        raise ControlError("%s must be an ISO 8601 date-time" % name)
+    return moment
+
+
+def _message_from_fields(mailbox, body, received):
+    """An unfiled message from the JSON fields of a delivery. Real mailboxes hold mail
+    with no subject, no sender (drafts), no recipients and dates from any century."""
     if "from" not in body:
-        raise ControlError("from is required")
-    sender = _address(body["from"], "from")
+        raise ControlError("from is required (null for a message without a sender)")
+    sender = None if body["from"] is None else _address(body["from"], "from")
     body_type = body.get("body_type", "text")
     if body_type not in ("html", "text"):
         raise ControlError("body_type must be html or text")
-    received = int(time.time())
-    if body.get("received") is not None:
-        received = parse_iso(str(body["received"]))
-        if received is None:
-            raise ControlError("received must be an ISO 8601 date-time")
+    subject = body.get("subject")
+    subject = "" if subject is None else subject  # Graph shows "" for a missing subject
     content = body.get("body", "")
-    if not isinstance(content, str) or not isinstance(body.get("subject", ""), str):
+    if not isinstance(content, str) or not isinstance(subject, str):
         raise ControlError("subject and body must be strings")
+    is_draft = body.get("is_draft", False)
+    if not isinstance(is_draft, bool):
+        raise ControlError("is_draft must be true or false")
+    if "sent" in body:
+        sent = _moment(body, "sent", None)
+    else:
+        sent = None if is_draft else clamp(received - 7)
+    # Absent or null: addressed to the owner; an empty list: addressed to nobody.
+    to = (_addresses(body["to"], "to") if body.get("to") is not None
+          else [(mailbox.display_name, mailbox.email)])
+    message = Message(
+        number=0, folder_no=0, subject=subject, body=content,
+        body_type=body_type, from_addr=sender, sender=sender, to=to,
+        cc=_addresses(body.get("cc"), "cc"), received=received, sent=sent,
+        is_read=bool(body.get("is_read", is_draft)), is_draft=is_draft,
+        internet_message_id=body.get("internet_message_id") or "",
+    )
+    parent_id = body.get("in_reply_to")
+    if parent_id:
+        message.in_reply_to = parent_id
+        message.references = [*_references_of(mailbox, parent_id), parent_id]
+    if not is_draft:
+        message.headers = [*received_headers(message), ("X-Mailer", "Microsoft Outlook 16.0")]
+    for attachment in _attachments(body.get("attachments")):
+        message.add_attachment(**attachment)
+    return message
+
+
+def _deliver(request, state, email):
+    mailbox = _mailbox(state, email)
+    body = request_json(request)
+    received = _moment(body, "received", int(time.time()))
     changes = _changes({key: body[key] for key in ("flag", "categories", "importance")
                         if key in body})
-    attachments = _attachments(body.get("attachments"))
     with mailbox.lock:
         folder = _folder(mailbox, body.get("folder") or "inbox")
         if folder.is_search_folder:
             raise ControlError("mail cannot be delivered to a search folder")
-        to = _addresses(body.get("to"), "to") or [(mailbox.display_name, mailbox.email)]
-        message = Message(
-            number=0, folder_no=0, subject=body.get("subject", ""), body=content,
-            body_type=body_type, from_addr=sender, sender=sender, to=to,
-            cc=_addresses(body.get("cc"), "cc"), received=received, sent=received - 7,
-            is_read=bool(body.get("is_read", False)),
-            internet_message_id=body.get("internet_message_id") or "",
-        )
+        if "mime_b64" in body:
+            message = message_from_mime_b64(body, received)
+            message.is_read = bool(body.get("is_read", False))
+        else:
+            message = _message_from_fields(mailbox, body, received)
         for name, value in changes.items():
             setattr(message, name, value)
-        parent_id = body.get("in_reply_to")
-        if parent_id:
-            message.in_reply_to = parent_id
-            message.references = [*_references_of(mailbox, parent_id), parent_id]
-        message.headers = [*received_headers(message), ("X-Mailer", "Microsoft Outlook 16.0")]
-        for attachment in attachments:
-            message.add_attachment(**attachment)
         message = mailbox.add_message(folder, message)
         return json_response(message_summary(mailbox, message), status=201)
 
@@ -296,6 +381,18 @@ def _move_message(request, state, email, ref):
         return json_response(message_summary(mailbox, message))
 
 
+def _reimport_message(request, state, email, ref):
+    """Export and import the message again: the old id is gone, a new message with the
+    same internetMessageId takes its place."""
+    mailbox = _mailbox(state, email)
+    with mailbox.lock:
+        message = _message(mailbox, ref)
+        old_id = mailbox.message_id(message, immutable=True)
+        imported = mailbox.reimport_message(message)
+        return json_response({"old_id": old_id, "message": message_summary(mailbox, imported)},
+                             status=201)
+
+
 def _delete_message(request, state, email, ref):
     mailbox = _mailbox(state, email)
     with mailbox.lock:
@@ -323,6 +420,8 @@ _ROUTES = compile_routes([
     ("GET", r"/mailboxes", _list_mailboxes),
     ("GET", _MAILBOX + r"/folders", _list_folders),
     ("POST", _MAILBOX + r"/folders", _create_folder),
+    ("PATCH", _MAILBOX + r"/folders/([^/]+)", _patch_folder),
+    ("DELETE", _MAILBOX + r"/folders/([^/]+)", _delete_folder),
     ("GET", _MAILBOX + r"/folders/([^/]+)/messages", _folder_messages),
     ("POST", _MAILBOX + r"/folders/([^/]+)/expire-delta", _expire_delta),
     ("POST", _MAILBOX + r"/messages", _deliver),
@@ -330,6 +429,7 @@ _ROUTES = compile_routes([
     ("PATCH", _MAILBOX + r"/messages/([^/]+)", _patch_message),
     ("DELETE", _MAILBOX + r"/messages/([^/]+)", _delete_message),
     ("POST", _MAILBOX + r"/messages/([^/]+)/move", _move_message),
+    ("POST", _MAILBOX + r"/messages/([^/]+)/reimport", _reimport_message),
     ("GET", _MAILBOX + r"/sent", _sent_log),
     ("DELETE", _MAILBOX + r"/sent", _clear_sent_log),
 ])

@@ -5,7 +5,8 @@ JSON in, JSON out, no token. Errors are ``{"error": "..."}`` with 400 or 404.
 
 from ..server.faults import FaultSpecError
 from ..server.http_util import json_response
-from ..state.model import ClientSecret
+from ..state.model import REMOVED_REASONS, ClientSecret
+from .chaos_setting import chaos_setting_json, parse_chaos_setting
 from .routing import ControlError, answer, compile_routes, request_json
 
 
@@ -151,16 +152,26 @@ _SETTING_RULES = {
     "concurrency_retry_after": (int, 0),
     "rate_limit": (int, 1),
     "rate_window": (int, 1),
+    "max_page_size": (int, 1),
+    "removed_reason": (str, None),
+    "upload_budget_bytes": (int, 1),
+    "upload_window": (int, 1),
 }
+
+
+def _settings_json(state):
+    return dict(state.settings.to_json(), chaos=chaos_setting_json(state.chaos))
 
 
 def _get_settings(request, state):
     with state.lock:
-        return json_response(state.settings.to_json())
+        return json_response(_settings_json(state))
 
 
 def _set_settings(request, state):
     body = request_json(request)
+    # Chaos is not a Settings field: it lives with its RNG, and is not saved.
+    chaos = parse_chaos_setting(body.pop("chaos")) if "chaos" in body else None
     unknown = sorted(set(body) - set(_SETTING_RULES))
     if unknown:
         raise ControlError("unknown settings: %s" % ", ".join(unknown))
@@ -172,12 +183,16 @@ def _set_settings(request, state):
             raise ControlError("%s must be of type %s" % (name, kind.__name__))
         if minimum is not None and value < minimum:
             raise ControlError("%s must be at least %d" % (name, minimum))
+        if name == "removed_reason" and value not in REMOVED_REASONS:
+            raise ControlError("removed_reason must be one of %s" % ", ".join(REMOVED_REASONS))
     with state.lock:
         for name, value in body.items():
             if name == "auto_consent_user":
                 value = value or None
             setattr(state.settings, name, value)
-        return json_response(state.settings.to_json())
+        if chaos is not None:
+            state.chaos.configure(*chaos)
+        return json_response(_settings_json(state))
 
 
 def _list_faults(request, state):
@@ -201,11 +216,13 @@ def _get_requests(request, state):
     recent = request.args.get("recent", type=int)
     snapshot = state.request_log.snapshot(recent=recent)
     snapshot.update(state.concurrency.stats())
+    snapshot["chaos"] = state.chaos.injected()
     return json_response(snapshot)
 
 
 def _clear_requests(request, state):
     state.request_log.clear()
+    state.chaos.clear_injected()
     state.concurrency.reset_stats()
     return json_response({"total": 0})
 

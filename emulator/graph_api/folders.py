@@ -1,7 +1,9 @@
-"""Graph mail folder endpoints: list, get, children, create, rename, folder-tree delta."""
+"""Graph mail folder endpoints: list, get, children, create, rename, move, delete and the
+folder-tree delta."""
 
-from ..mailstore import change_rounds as delta
-from ..mailstore.mailbox import FolderExistsError
+from ..mailstore import folder_changes
+from ..mailstore.mailbox import DistinguishedFolderError, FolderExistsError, FolderMoveError
+from . import sync_state
 from .call import (
     READ_SCOPES,
     WRITE_SCOPES,
@@ -14,12 +16,21 @@ from .shapes import FOLDER_FIELDS, UnknownPropertyError, folder_json, parse_sele
 
 DEFAULT_FOLDER_PAGE = 10
 MAX_TOP = 1000
+# The well-known names Graph v1.0 resolves; the emulator knows a few more folders as
+# distinguished (RSS Feeds), which Graph reaches by id only.
+GRAPH_WELL_KNOWN_NAMES = frozenset({
+    "archive", "clutter", "conflicts", "conversationhistory", "deleteditems", "drafts",
+    "inbox", "junkemail", "localfailures", "msgfolderroot", "outbox",
+    "recoverableitemsdeletions", "scheduled", "searchfolders", "sentitems", "serverfailures",
+    "syncissues",
+})
 
 
 def resolve_folder(call, ref):
     """The folder named in a URL (id or well-known name), or 404."""
     folder = call.mailbox.folder(ref)
-    if folder is None:
+    if folder is None or (folder.well_known == ref.lower()
+                          and ref.lower() not in GRAPH_WELL_KNOWN_NAMES):
         raise not_found()
     return folder
 
@@ -150,51 +161,86 @@ def rename_folder(call, ref):
         return call.respond(folder_json(call.mailbox, folder))
 
 
+def move_folder(call, ref):
+    """POST /me/mailFolders/{id}/move {"destinationId"} → 201 with the folder (same id)."""
+    call.require(WRITE_SCOPES)
+    destination_ref = call.json_body().get("destinationId")
+    if not isinstance(destination_ref, str) or not destination_ref:
+        raise bad_request("The destinationId property is required.", "ErrorInvalidRequest")
+    with call.mailbox.lock:
+        folder = resolve_folder(call, ref)
+        destination = resolve_folder(call, destination_ref)
+        try:
+            call.mailbox.move_folder(folder, destination)
+        except DistinguishedFolderError as error:
+            raise GraphRefusal(400, "ErrorMoveDistinguishedFolder",
+                               "Distinguished folders cannot be moved.") from error
+        except FolderMoveError as error:
+            raise GraphRefusal(400, "ErrorMoveCopyFailed",
+                               "The move or copy operation failed.") from error
+        except FolderExistsError as error:
+            raise _folder_exists() from error
+        return _entity(call, folder, status=201)
+
+
+def delete_folder(call, ref):
+    """DELETE /me/mailFolders/{id} → 204: into Deleted Items, subtree and mail included."""
+    call.require(WRITE_SCOPES)
+    with call.mailbox.lock:
+        folder = resolve_folder(call, ref)
+        try:
+            call.mailbox.delete_folder(folder)
+        except DistinguishedFolderError as error:
+            raise GraphRefusal(400, "ErrorDeleteDistinguishedFolder",
+                               "Distinguished folders cannot be deleted.") from error
+    return call.empty(204)
+
+
+def _delta_entry(mailbox, entry):
+    if entry[0] == "folder":
+        return folder_json(mailbox, entry[1])
+    return {"id": mailbox.ids.folder_id(entry[1]), "@removed": {"reason": "deleted"}}
+
+
 def folder_tree_delta(call):
-    """GET /me/mailFolders/delta: every folder, then only those that changed."""
+    """GET /me/mailFolders/delta: every folder, then only those created, renamed, moved or
+    deleted since (never those whose counts alone changed)."""
     call.require(READ_SCOPES)
     mailbox = call.mailbox
     size = call.apply_page_size() or DEFAULT_FOLDER_PAGE
     with mailbox.lock:
         token = call.args.get("$skiptoken") or call.args.get("$deltatoken")
         if token:
+            stream, state = sync_state.open_folder_token(call, token)
             try:
-                state = delta.unseal(mailbox, token)
                 phase, since, until, position = state["p"], state["s"], state["u"], state["k"]
-            except (delta.SyncStateNotFound, KeyError, TypeError) as error:
-                raise _sync_state_not_found(call) from error
+            except (KeyError, TypeError) as error:
+                raise sync_state.invalid_token() from error
             if phase == "d":
-                phase, until, position = "c", mailbox.tree_seq, 0
+                phase, until, position = "c", mailbox.folder_changes.seq, since
         else:
-            phase, since, until, position = "i", mailbox.tree_seq, mailbox.tree_seq, 0
-        folders = [
-            folder for folder in mailbox.all_folders()
-            if folder.number > position and (phase == "i" or since < folder.changed_seq)
-        ]
-        page, rest = folders[:size], folders[size:]
+            stream = mailbox.sync_streams.open()
+            seq = mailbox.folder_changes.seq
+            phase, since, until, position = "i", seq, seq, 0
+        if phase == "i":
+            page, last = folder_changes.initial_page(mailbox, position, size)
+        else:
+            page, last = folder_changes.changes_page(mailbox, until, position, size)
         payload = {
             "@odata.context": call.context("Collection(mailFolder)"),
-            "value": [folder_json(mailbox, folder) for folder in page],
+            "value": [_delta_entry(mailbox, entry) for entry in page],
         }
-        if rest:
-            state = {"p": phase, "s": since, "u": until, "k": page[-1].number}
-            payload["@odata.nextLink"] = call.link(
-                "/me/mailFolders/delta", {"$skiptoken": delta.seal(mailbox, state)})
+        if last is not None:
+            state = {"p": phase, "s": since, "u": until, "k": last}
+            token = sync_state.issue_folder_token(call, stream, state)
+            payload["@odata.nextLink"] = call.link("/me/mailFolders/delta", {"$skiptoken": token})
         else:
             state = {"p": "d", "s": until, "u": until, "k": 0}
-            payload["@odata.deltaLink"] = call.link(
-                "/me/mailFolders/delta", {"$deltatoken": delta.seal(mailbox, state)})
+            token = sync_state.issue_folder_token(call, stream, state)
+            payload["@odata.deltaLink"] = call.link("/me/mailFolders/delta", {"$deltatoken": token})
         return call.respond(payload)
 
 
 def _folder_exists():
     return GraphRefusal(409, "ErrorFolderExists",
                         "A folder with the specified name already exists.")
-
-
-def _sync_state_not_found(call):
-    # Like message delta's sync reset: the Location starts a new round (empty token).
-    return GraphRefusal(410, "SyncStateNotFound",
-                      "The sync state generation is not found or has expired.",
-                      headers={"Location": call.link("/me/mailFolders/delta",
-                                                     {"$deltatoken": ""})})

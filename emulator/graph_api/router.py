@@ -21,6 +21,8 @@ _ID = r"(?P<%s>[^/]+)"
 _FOLDER = "/me/mailFolders/" + _ID % "folder"
 _MESSAGE = "/me/messages/" + _ID % "message"
 _ATTACHMENT = _MESSAGE + "/attachments/" + _ID % "attachment"
+# The delta function may also be called by its full name and with parentheses.
+_DELTA = r"(?:microsoft\.graph\.)?delta(?:\(\))?"
 
 
 def get_me(call):
@@ -60,17 +62,19 @@ _ROUTES = [
     ("GET", "/me", get_me),
     ("GET", "/me/mailFolders", graph_folders.list_top_level),
     ("POST", "/me/mailFolders", graph_folders.create_folder),
-    ("GET", "/me/mailFolders/delta", graph_folders.folder_tree_delta),
+    ("GET", "/me/mailFolders/" + _DELTA, graph_folders.folder_tree_delta),
     ("GET", _FOLDER, graph_folders.get_folder),
     ("PATCH", _FOLDER, graph_folders.rename_folder),
+    ("DELETE", _FOLDER, graph_folders.delete_folder),
+    ("POST", _FOLDER + "/move", graph_folders.move_folder),
     ("GET", _FOLDER + "/childFolders", graph_folders.list_children),
     ("POST", _FOLDER + "/childFolders", graph_folders.create_folder),
-    ("GET", _FOLDER + "/messages/delta", graph_delta.message_delta),
+    ("GET", _FOLDER + "/messages/" + _DELTA, graph_delta.message_delta),
     ("GET", _FOLDER + "/messages", graph_messages.list_messages),
     ("POST", _FOLDER + "/messages", graph_send.create_draft),
     ("GET", "/me/messages", graph_messages.list_messages),
     # Before the message routes, whose {id} would otherwise swallow "delta".
-    ("GET", "/me/messages/delta", graph_delta.mailbox_wide_delta),
+    ("GET", "/me/messages/" + _DELTA, graph_delta.mailbox_wide_delta),
     ("POST", "/me/messages", graph_send.create_draft),
     ("POST", "/me/sendMail", graph_send.send_mail),
     ("GET", _MESSAGE, graph_messages.get_message),
@@ -101,7 +105,7 @@ _COMPILED = [(method, re.compile(pattern, re.IGNORECASE), handler)
 _USERS_PREFIX = re.compile(r"^/users/(?P<user>[^/]+)", re.IGNORECASE)
 _KEY_SYNTAX = re.compile(r"\('([^']*)'\)")
 _CHILD_FOLDER = re.compile(r"^/me/mailFolders/[^/]+/childFolders/([^/]+)", re.IGNORECASE)
-_FOLDER_MESSAGE = re.compile(r"^/me/mailFolders/([^/]+)/messages/(?!delta$)([^/]+)",
+_FOLDER_MESSAGE = re.compile(r"^/me/mailFolders/([^/]+)/messages/(?!%s$)([^/]+)" % _DELTA,
                              re.IGNORECASE)
 
 

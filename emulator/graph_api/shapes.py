@@ -8,6 +8,7 @@ from urllib.parse import quote
 from ..mailstore import bodies, mime
 from ..mailstore.ids import conversation_id
 from ..mailstore.message import iso
+from . import event_message_shapes
 
 # Properties a message shows when no $select is given (Graph's default set).
 DEFAULT_MESSAGE_FIELDS = (
@@ -162,7 +163,7 @@ _MESSAGE_GETTERS = {
     "changeKey": lambda v: change_key(v.message),
     "categories": lambda v: list(v.message.categories),
     "receivedDateTime": lambda v: iso(v.message.received),
-    "sentDateTime": lambda v: iso(v.message.sent) if v.message.sent else None,
+    "sentDateTime": lambda v: iso(v.message.sent) if v.message.sent is not None else None,
     "hasAttachments": lambda v: any(not a.is_inline for a in v.message.attachments),
     "internetMessageId": lambda v: v.message.internet_message_id,
     "subject": lambda v: v.message.subject,
@@ -198,10 +199,17 @@ def message_json(mailbox, message, immutable, select=None, body_type=None):
     """
     message_id = mailbox.message_id(message, immutable)
     view = _View(mailbox, message, message_id, body_type)
-    result = {"@odata.etag": etag(message), "id": message_id}
+    result = {}
+    derived_type = event_message_shapes.graph_type(message)
+    if derived_type:
+        # A collection of messages types only the items of a derived type.
+        result["@odata.type"] = derived_type
+    result.update({"@odata.etag": etag(message), "id": message_id})
     for name in DEFAULT_MESSAGE_FIELDS if select is None else select:
         if name != "id":
             result[name] = _MESSAGE_GETTERS[name](view)
+    if derived_type and select is None:
+        result.update(event_message_shapes.event_message_properties(message))
     return result
 
 

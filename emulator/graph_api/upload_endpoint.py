@@ -3,8 +3,10 @@
 ``/api/v2.0/Users('{uid}@{tid}')/Messages('{id}')/AttachmentSessions('{sid}')?authtoken=…``
 Each PUT carries ``Content-Range: bytes {start}-{end}/{total}`` and at most 4 MB; the
 last one attaches the file to the draft and answers 201 with the attachment's
-``Location``. The URL itself is the credential: a request that also carries an
-Authorization header is refused, as Outlook refuses a Graph token (wrong audience).
+``Location``. The ranges count toward the mailbox's upload budget (150 MB in 5 minutes):
+past it a range answers 429 with ``Retry-After``. The URL itself is the credential: a
+request that also carries an Authorization header is refused, as Outlook refuses a Graph
+token (wrong audience).
 """
 
 import re
@@ -73,6 +75,9 @@ def _put_range(request, state, session, match):
     if total != session.size or end < start or end >= total or len(chunk) != end - start + 1:
         return graph_error(400, "ErrorInvalidRequest",
                            "The Content-Range does not match the session or the body.")
+    refusal = _over_upload_budget(state, session, len(chunk))
+    if refusal is not None:
+        return refusal
     if not state.upload_sessions.append(session, start, chunk):
         # Outlook takes the bytes of a file in order only (the status is inferred).
         return graph_error(416, "ErrorInvalidRequest",
@@ -86,6 +91,22 @@ def _put_range(request, state, session, match):
             "nextExpectedRanges": [str(session.next_expected)],
         })
     return _attach(request, state, session, match)
+
+
+def _over_upload_budget(state, session, size):
+    """429 when the mailbox has uploaded its budget (150 MB) in the last window (5 min).
+
+    Every range that reaches this point is charged, even one then refused 416: its bytes
+    crossed the wire (inferred; Microsoft documents the limit, not its accounting).
+    """
+    settings = state.settings
+    wait = state.upload_budget.try_admit(session.mailbox_email, size,
+                                         settings.upload_budget_bytes, settings.upload_window)
+    if wait is None:
+        return None
+    return graph_error(429, "ApplicationThrottled",
+                       "Application is over its upload limit for this mailbox.",
+                       headers={"Retry-After": str(wait)})
 
 
 def _attach(request, state, session, match):

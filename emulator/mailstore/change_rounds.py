@@ -1,9 +1,10 @@
 """Message delta rounds over one folder, driven by stateless signed tokens.
 
 A token (the ``$skiptoken`` of a nextLink or the ``$deltatoken`` of a deltaLink) holds
-everything needed to continue: the folder, its epoch, the options of the first call and a
-position. Nothing is kept on the server per client, so replaying an old link simply
-produces the same (or a newer) answer, and 100k-message folders cost nothing extra.
+everything needed to continue: the folder, its epoch, the options of the first call, a
+position and the sync stream it belongs to (see ``delta_tokens``). Apart from each
+stream's generation counter nothing is kept on the server per client, so 100k-message
+folders cost nothing extra.
 
 - Initial round: every member, walked in key order from a cursor key. It remembers the
   folder's sequence number at its start; the deltaLink it ends with replays every change
@@ -11,21 +12,28 @@ produces the same (or a newer) answer, and 100k-message folders cost nothing ext
 - Change round: the log entries in ``(since, until]``, where ``until`` is the sequence
   number when the round began, walked from a position. A message changed several times
   is reported once, at its last entry, with its current state.
+- ``$top`` caps a whole round, as on Outlook: what lies beyond is never sent.
+- Outlook's quirks are kept: a change of read state alone comes as ``{id, isRead,
+  parentFolderId}``; updates outside a ``$filter`` window still come; with immutable ids a
+  message moved out and back is reported as removed and never shows again.
 """
 
-import base64
-import hashlib
-import hmac
-import json
-import zlib
+import dataclasses
 from dataclasses import dataclass, field
 
-from .folder import REMOVED
+from . import delta_chaos, delta_tokens
+from .delta_tokens import MalformedToken
+from .folder import REMOVED, UPDATED
 from .message import iso
+from .sync_streams import GenerationExpired
 
 FILTER_CAP = 5000
 DEFAULT_PAGE_SIZE = 10
 CHANGE_TYPES = ("created", "updated", "deleted")
+# How many earlier changes of one message a round follows back to learn what changed;
+# past that it reports the whole message.
+PROPERTY_CHAIN_LIMIT = 50
+READ_STATE_ONLY = frozenset({"isRead"})
 
 _INITIAL = "i"
 _CHANGES = "c"
@@ -33,14 +41,17 @@ _DELTA = "d"
 
 
 class SyncStateNotFound(Exception):
-    """The token is unknown, forged, or older than the folder's epoch (HTTP 410).
+    """The token's sync state is gone (HTTP 410).
 
-    ``options`` are those of the expired round when the token could still be read.
+    ``options`` are those of the expired round. ``restart`` is True when the folder's
+    whole sync state was dropped ("expire-delta"): the answer then points at a new round;
+    an expired generation answers without a ``Location``.
     """
 
-    def __init__(self, message, options=None):
+    def __init__(self, message, options=None, restart=True):
         super().__init__(message)
         self.options = options
+        self.restart = restart
 
 
 @dataclass(frozen=True)
@@ -109,7 +120,11 @@ class DeltaOptions:
 
 @dataclass
 class DeltaCursor:
-    """Where a round stands; what a token encodes."""
+    """Where a round stands; what a token encodes.
+
+    ``stream`` is the sync stream the round belongs to and ``origin`` the folder's sequence
+    number when that stream's first round began.
+    """
 
     phase: str
     folder_no: int
@@ -119,105 +134,132 @@ class DeltaCursor:
     until: int = 0
     position: object = None
     emitted: int = 0
+    stream: int = 0
+    origin: int = 0
 
     def to_json(self):
         """A compact JSON form for tokens."""
         return {"p": self.phase, "f": self.folder_no, "e": self.epoch, "s": self.since,
                 "u": self.until, "k": self.position, "n": self.emitted,
-                "o": self.options.to_json()}
+                "og": self.origin, "o": self.options.to_json()}
 
     @classmethod
-    def from_json(cls, data):
+    def from_json(cls, data, stream):
         """The cursor back from ``to_json``'s form."""
         return cls(phase=data["p"], folder_no=data["f"], epoch=data["e"], since=data["s"],
                    options=DeltaOptions.from_json(data["o"]), until=data["u"],
-                   position=data["k"], emitted=data["n"])
+                   position=data["k"], emitted=data["n"], stream=stream,
+                   origin=data.get("og", 0))
+
+    def moved(self, **changes):
+        """The same round at another position."""
+        return dataclasses.replace(self, **changes)
 
 
 @dataclass
 class DeltaPage:
     """One page: entries, then either a cursor to continue or the cursor of the next round.
 
-    Entries are ``("item", message)`` or ``("removed", number, generation, reason)``
-    (``generation`` is ``None`` when the id to report is the immutable one).
+    Entries are ``("item", message, properties)`` (``properties``: the Graph properties
+    the update changed, ``None`` for a new item or when not known) or ``("removed",
+    number, generation, reason)`` (``generation`` is ``None`` when the id to report is the
+    immutable one). ``rewound_cursor`` continues the round one step back, so that the
+    next page starts by repeating the end of this one (chaos replays use it).
     """
 
     entries: list = field(default_factory=list)
     next_cursor: DeltaCursor | None = None
     delta_cursor: DeltaCursor | None = None
+    rewound_cursor: DeltaCursor | None = None
 
 
-def seal(mailbox, data):
-    """Opaque, signed text carrying ``data`` (JSON-able); only this mailbox can open it."""
-    raw = zlib.compress(json.dumps(data, separators=(",", ":")).encode("utf-8"))
-    mac = hmac.new(mailbox.token_key, raw, hashlib.sha256).digest()[:12]
-    return base64.urlsafe_b64encode(mac + raw).decode("ascii").rstrip("=")
+def issue_token(mailbox, cursor):
+    """The ``$skiptoken`` / ``$deltatoken`` text of a cursor: a new generation of its
+    stream."""
+    return delta_tokens.issue_token(mailbox, delta_tokens.MESSAGES, cursor.stream,
+                                    cursor.to_json())
 
 
-def unseal(mailbox, token):
-    """The data of a sealed token; ``SyncStateNotFound`` if it is not one of ours."""
-    try:
-        blob = base64.urlsafe_b64decode(token.encode("ascii") + b"=" * (-len(token) % 4))
-        mac, raw = blob[:12], blob[12:]
-        expected = hmac.new(mailbox.token_key, raw, hashlib.sha256).digest()[:12]
-        if len(mac) == 12 and hmac.compare_digest(mac, expected):
-            return json.loads(zlib.decompress(raw))
-    except (ValueError, zlib.error, UnicodeEncodeError):
-        pass
-    raise SyncStateNotFound("the sync state is not recognised")
+def decode_token(mailbox, folder, token, chaos=None):
+    """The cursor a token encodes, checked against ``folder`` and the stream's kept
+    generations.
 
-
-def encode_token(mailbox, cursor):
-    """The ``$skiptoken`` / ``$deltatoken`` text of a cursor."""
-    return seal(mailbox, cursor.to_json())
-
-
-def decode_token(mailbox, folder, token):
-    """The cursor a token encodes, checked against ``folder``.
-
-    Raises ``SyncStateNotFound`` for anything that is not a live token of that folder.
+    Raises ``MalformedToken`` for text that is not a message-delta token of this folder,
+    ``SyncStateNotFound`` when its sync state is gone.
     """
+    stream, generation, data = delta_tokens.open_token(mailbox, delta_tokens.MESSAGES, token)
     try:
-        cursor = DeltaCursor.from_json(unseal(mailbox, token))
+        cursor = DeltaCursor.from_json(data, stream)
     except (KeyError, TypeError, ValueError) as error:
-        raise SyncStateNotFound("the sync state is not recognised") from error
-    if cursor.folder_no != folder.number or cursor.epoch != folder.epoch:
-        raise SyncStateNotFound("the sync state has expired", cursor.options)
+        raise MalformedToken("the token is not recognised") from error
+    if cursor.folder_no != folder.number:
+        raise MalformedToken("the token belongs to another folder")
+    if cursor.epoch != folder.epoch:
+        raise SyncStateNotFound("The sync state generation is not found or has expired.",
+                                cursor.options)
+    try:
+        delta_tokens.check_generation(mailbox, stream, generation, chaos)
+    except GenerationExpired as error:
+        raise SyncStateNotFound(
+            "The sync state generation was not found or has expired: %s" % error,
+            cursor.options, restart=False) from error
     if cursor.phase == _DELTA:
         # A deltaLink opens a new change round covering everything logged since.
-        cursor = DeltaCursor(_CHANGES, folder.number, folder.epoch, cursor.since,
-                             cursor.options, until=folder.seq, position=cursor.since)
+        cursor = cursor.moved(phase=_CHANGES, until=folder.seq, position=cursor.since,
+                              emitted=0)
     return cursor
 
 
-def start_round(folder, options):
-    """The cursor of a first call: an initial round from the top of the folder."""
-    return DeltaCursor(_INITIAL, folder.number, folder.epoch, folder.seq, options)
+def start_round(mailbox, folder, options):
+    """The cursor of a first call: an initial round from the top of the folder, on a new
+    sync stream."""
+    return DeltaCursor(_INITIAL, folder.number, folder.epoch, folder.seq, options,
+                       stream=mailbox.sync_streams.open(), origin=folder.seq)
 
 
-def page_size(options, max_page_size):
-    """``Prefer: odata.maxpagesize`` wins, then ``$top``, then Graph's default of 10."""
-    return max(1, max_page_size or options.top or DEFAULT_PAGE_SIZE)
+def page_size(preferred, cap):
+    """``Prefer: odata.maxpagesize`` up to ``cap``, else Graph's default of 10.
+
+    ``$top`` does not size pages on message delta: it caps the whole round.
+    """
+    return max(1, min(preferred or DEFAULT_PAGE_SIZE, cap))
 
 
-def next_page(mailbox, folder, cursor, size, immutable):
+def next_page(mailbox, folder, cursor, size, immutable, chaos=None):
     """Compute one page. Call with ``mailbox.lock`` held."""
+    size = delta_chaos.page_size(chaos, size)
+    if size == 0:
+        return DeltaPage(next_cursor=cursor)
     if cursor.phase == _INITIAL:
-        return _initial_page(mailbox, folder, cursor, size)
-    return _changes_page(mailbox, folder, cursor, size, immutable)
+        page = _initial_page(mailbox, folder, cursor, size)
+    else:
+        page = _changes_page(mailbox, folder, cursor, size, immutable)
+    delta_chaos.replay(chaos, page)
+    return page
 
 
 def _end_of_round(cursor, since):
-    return DeltaCursor(_DELTA, cursor.folder_no, cursor.epoch, since, cursor.options)
+    return cursor.moved(phase=_DELTA, since=since, until=0, position=None, emitted=0)
+
+
+def _room(options, emitted):
+    """How many more entries the round may send (``None``: no cap)."""
+    caps = []
+    if options.top:
+        caps.append(options.top - emitted)
+    if options.received_op:
+        caps.append(FILTER_CAP - emitted)
+    return min(caps) if caps else None
 
 
 def _initial_page(mailbox, folder, cursor, size):
     options = cursor.options
     page = DeltaPage()
-    if not options.wants("created"):
+    room = _room(options, cursor.emitted)
+    if not options.wants("created") or (room is not None and room <= 0):
         page.delta_cursor = _end_of_round(cursor, cursor.since)
         return page
-    limit = min(size, FILTER_CAP - cursor.emitted) if options.received_op else size
+    limit = min(size, room) if room is not None else size
     after = tuple(cursor.position) if cursor.position else None
     if after is None and options.received_op and not options.newest_first:
         # Oldest first: start right at the threshold instead of walking up to it.
@@ -231,13 +273,15 @@ def _initial_page(mailbox, folder, cursor, size):
         if len(page.entries) >= limit:
             has_more = True
             break
-        page.entries.append(("item", message))
-    capped = bool(options.received_op) and cursor.emitted + len(page.entries) >= FILTER_CAP
+        page.entries.append(("item", message, None))
+    capped = room is not None and len(page.entries) >= room
     if has_more and not capped:
-        last_key = page.entries[-1][1].sort_key
-        page.next_cursor = DeltaCursor(
-            _INITIAL, cursor.folder_no, cursor.epoch, cursor.since, options,
-            position=list(last_key), emitted=cursor.emitted + len(page.entries))
+        emitted = cursor.emitted + len(page.entries)
+        page.next_cursor = cursor.moved(position=list(page.entries[-1][1].sort_key),
+                                        emitted=emitted)
+        if len(page.entries) > 1:
+            page.rewound_cursor = cursor.moved(position=list(page.entries[-2][1].sort_key),
+                                               emitted=emitted - 1)
     else:
         page.delta_cursor = _end_of_round(cursor, cursor.since)
     return page
@@ -247,22 +291,31 @@ def _changes_page(mailbox, folder, cursor, size, immutable):
     page = DeltaPage()
     log = folder.log
     index = folder.log_after(cursor.position)
-    position = cursor.position
+    position = rewind = cursor.position
+    room = _room(cursor.options, cursor.emitted)
+    capped = room is not None and room <= 0
     # Entries that emit nothing still cost a little: bound the walk so a page always comes
     # back quickly, even if it is empty (Graph's pages may be empty too).
     scan_budget = max(size * 20, 2000)
-    while index < len(log) and log[index][0] <= cursor.until and scan_budget > 0:
+    while (not capped and index < len(log) and log[index][0] <= cursor.until
+           and scan_budget > 0):
         emitted = _emit(mailbox, folder, cursor, log[index], immutable)
         if page.entries and len(page.entries) + len(emitted) > size:
             break
+        if room is not None and len(page.entries) + len(emitted) >= room:
+            emitted = emitted[:room - len(page.entries)]
+            capped = True  # $top reached: the rest of the round is never sent
+        if emitted:
+            rewind = position
         page.entries.extend(emitted)
         position = log[index][0]
         index += 1
         scan_budget -= 1
-    if index < len(log) and log[index][0] <= cursor.until:
-        page.next_cursor = DeltaCursor(
-            _CHANGES, cursor.folder_no, cursor.epoch, cursor.since, cursor.options,
-            until=cursor.until, position=position)
+    if not capped and index < len(log) and log[index][0] <= cursor.until:
+        emitted = cursor.emitted + len(page.entries)
+        page.next_cursor = cursor.moved(position=position, emitted=emitted)
+        if rewind != cursor.position:
+            page.rewound_cursor = cursor.moved(position=rewind, emitted=emitted)
     else:
         page.delta_cursor = _end_of_round(cursor, cursor.until)
     return page
@@ -270,7 +323,7 @@ def _changes_page(mailbox, folder, cursor, size, immutable):
 
 def _emit(mailbox, folder, cursor, entry, immutable):
     """What one log entry contributes to a change round."""
-    seq, number, kind, generation, reason = entry
+    seq, number, kind, generation, reason = entry[:5]
     options = cursor.options
     latest = folder.last_seq.get(number, seq)
     # Report a message at its last change in the round; if it changed again after the
@@ -284,13 +337,48 @@ def _emit(mailbox, folder, cursor, entry, immutable):
         out.append(("removed", number, generation, reason))
     if not final:
         return out
+    if present and immutable and folder.moved_out_and_back(number, cursor.origin):
+        # Outlook's sync state took the message for gone when it left, and keeps doing
+        # so: the stream hears of the removal, never of the message again.
+        returned = folder.returned_seq[number]
+        if cursor.since < returned <= cursor.until and options.wants("deleted"):
+            left = folder.entry(folder.left_seq[number])
+            out.append(("removed", number, None, left[4] if left else "changed"))
+        return out
     if present:
-        created = folder.entered_seq.get(number, 0) > cursor.since
-        if options.wants("created" if created else "updated") and options.matches_received(
-                message):
-            out.append(("item", message))
+        if folder.entered_seq.get(number, 0) > cursor.since:
+            if options.wants("created") and options.matches_received(message):
+                out.append(("item", message, None))
+        elif options.wants("updated"):
+            # Outside a receivedDateTime window too: Outlook tracks what it once sent.
+            out.append(("item", message, _changed_properties(folder, entry, cursor)))
     elif immutable and options.wants("deleted"):
         if kind != REMOVED:
             reason = "changed" if message is not None else "deleted"
         out.append(("removed", number, None, reason))
     return out
+
+
+def _changed_properties(folder, entry, cursor):
+    """The Graph properties the round's updates of one message changed, following its
+    entries back to the start of the round; ``None`` when the whole message must be
+    sent (an entry that is not a plain update, or one newer than the round)."""
+    if folder.last_seq.get(entry[1], entry[0]) > cursor.until:
+        return None
+    properties = set()
+    for _step in range(PROPERTY_CHAIN_LIMIT):
+        if entry[2] != UPDATED or len(entry) < 7 or entry[5] is None:
+            return None
+        properties.update(entry[5])
+        previous = entry[6]
+        if previous <= cursor.since:
+            return frozenset(properties)
+        entry = folder.entry(previous)
+        if entry is None:
+            return None
+    return None
+
+
+def is_read_state_only(properties):
+    """True for an update that changed the read state and nothing else."""
+    return properties == READ_STATE_ONLY

@@ -11,7 +11,8 @@ _FILETIME_EPOCH_OFFSET = 11644473600  # seconds from 1601-01-01 to 1970-01-01
 
 
 def _filetime(timestamp):
-    return (int(timestamp) + _FILETIME_EPOCH_OFFSET) * 10_000_000
+    # FILETIME cannot go before 1601: older dates (year 0001 exists in real mail) pin to 0.
+    return max(int(timestamp) + _FILETIME_EPOCH_OFFSET, 0) * 10_000_000
 
 
 def new_thread(internet_message_id, timestamp):

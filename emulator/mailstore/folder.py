@@ -7,6 +7,10 @@ generated mail holds a ``LazyMailSource`` instead of one key per message.
 The change log is what delta rounds replay: every change to the folder's contents gets
 the next sequence number. A delta token only has to remember a sequence number (and the
 folder's epoch, which "expire-delta" bumps to invalidate every token issued before).
+An entry is ``(seq, number, kind, generation, reason, properties, previous)``: the Graph
+properties an update changed (``None``: not known, report the whole message) and the
+sequence number of the message's previous entry here (0: none), so that a round can tell
+what changed over several entries without scanning the log.
 """
 
 import bisect
@@ -77,7 +81,8 @@ class Folder:
         self.log = []
         self.last_seq = {}
         self.entered_seq = {}
-        self.changed_seq = 0
+        self.left_seq = {}
+        self.returned_seq = {}
 
     @property
     def is_search_folder(self):
@@ -117,14 +122,50 @@ class Folder:
         for index in key_indexes(keys, descending, after):
             yield keys[index]
 
-    def record(self, number, kind, generation=0, reason=None):
-        """Append a change to the log and return its sequence number."""
+    def record(self, number, kind, generation=0, reason=None, properties=None):
+        """Append a change to the log and return its sequence number.
+
+        ``properties`` names the Graph properties an update changed (``None``: unknown).
+        """
         self.seq += 1
-        self.log.append((self.seq, number, kind, generation, reason))
-        self.last_seq[number] = self.seq
-        if kind == ADDED:
-            self.entered_seq[number] = self.seq
+        self._append(self.seq, number, kind, generation, reason, properties)
         return self.seq
+
+    def _append(self, seq, number, kind, generation, reason, properties):
+        previous = self.last_seq.get(number, 0)
+        self.log.append((seq, number, kind, generation, reason, properties, previous))
+        self.last_seq[number] = seq
+        if kind == ADDED:
+            if number in self.left_seq:
+                # Back in a folder it left: Outlook's delta treats this one differently.
+                self.returned_seq[number] = seq
+            self.entered_seq[number] = seq
+        elif kind == REMOVED:
+            self.left_seq[number] = seq
+
+    def load_log(self, entries):
+        """Take a saved log back (older five-field entries too), rebuilding what ``record``
+        keeps alongside it."""
+        self.log = []
+        for holder in (self.last_seq, self.entered_seq, self.left_seq, self.returned_seq):
+            holder.clear()
+        for entry in entries:
+            seq, number, kind, generation, reason = entry[:5]
+            properties = entry[5] if len(entry) > 5 else None
+            self._append(seq, number, kind, generation, reason,
+                         tuple(properties) if properties is not None else None)
+
+    def entry(self, seq):
+        """The log entry with sequence number ``seq``, or ``None``."""
+        index = bisect.bisect_left(self.log, seq, key=lambda entry: entry[0])
+        if index < len(self.log) and self.log[index][0] == seq:
+            return self.log[index]
+        return None
+
+    def moved_out_and_back(self, number, since):
+        """True when the message left this folder after ``since`` and came back later."""
+        left = self.left_seq.get(number, 0)
+        return since < left < self.returned_seq.get(number, 0)
 
     def log_after(self, seq):
         """Index in ``log`` of the first entry newer than ``seq``."""

@@ -5,6 +5,7 @@ several calls to see a consistent state). Code that touches two mailboxes, such 
 delivering a sent message, must never hold both locks at once.
 """
 
+import copy
 import dataclasses
 import heapq
 import secrets
@@ -12,9 +13,12 @@ import threading
 import time
 
 from . import conversations
+from .changed_properties import changed_properties, is_read_state_only
 from .folder import ADDED, REMOVED, UPDATED, Folder
+from .folder_changes import FOLDER_REMOVED, FolderChangeLog
 from .ids import IdCodec
 from .lazy_mail import LazyMailSource
+from .sync_streams import SyncStreams
 
 # (well-known name, display name) in the order Outlook creates them.
 WELL_KNOWN_FOLDERS = (
@@ -43,6 +47,15 @@ class FolderExistsError(ValueError):
     """A folder of that name already exists under that parent."""
 
 
+class DistinguishedFolderError(ValueError):
+    """A folder Exchange made itself (Inbox, Sync Issues, …) cannot be moved or deleted."""
+
+
+class FolderMoveError(ValueError):
+    """The destination cannot take the folder: the folder itself, one of its
+    descendants, a search folder, or a place outside the folder tree."""
+
+
 def _sort_key(message):
     return message.sort_key
 
@@ -65,6 +78,7 @@ def clone_message(message):
         categories=list(message.categories), references=list(message.references),
         headers=list(message.headers) if message.headers is not None else None,
         attachments=[dataclasses.replace(attachment) for attachment in message.attachments],
+        meeting=copy.deepcopy(message.meeting),
     )
 
 
@@ -79,8 +93,9 @@ class Mailbox:
         self.ids = IdCodec(user_id or email)
         # Signs delta tokens: a token from another mailbox or another run is refused.
         self.token_key = secrets.token_bytes(16)
+        self.sync_streams = SyncStreams()
         self.sent_log = []
-        self.tree_seq = 0
+        self.folder_changes = FolderChangeLog()
         self._folders = {}
         self._well_known = {}
         self._messages = {}
@@ -101,13 +116,8 @@ class Mailbox:
         self._folders[folder.number] = folder
         if well_known:
             self._well_known[well_known] = folder
-        self._touch(folder)
+        self.folder_changes.record(folder.number)
         return folder
-
-    def _touch(self, folder):
-        """Note a change of the folder itself (name, counts) for folder-tree delta."""
-        self.tree_seq += 1
-        folder.changed_seq = self.tree_seq
 
     def folder(self, ref):
         """The folder named by an id or a well-known name (any case), or ``None``."""
@@ -155,9 +165,7 @@ class Mailbox:
         with self.lock:
             parent = parent or self.root
             self._check_name_free(parent, display_name)
-            folder = self._new_folder(display_name, parent.number, hidden=hidden, search=search)
-            self._touch(parent)
-            return folder
+            return self._new_folder(display_name, parent.number, hidden=hidden, search=search)
 
     def rename_folder(self, folder, display_name):
         """Give a folder a new name (unique among its siblings)."""
@@ -165,7 +173,7 @@ class Mailbox:
             parent = self._folders.get(folder.parent_no) or self.root
             self._check_name_free(parent, display_name, folder)
             folder.display_name = display_name
-            self._touch(folder)
+            self.folder_changes.record(folder.number)
 
     def _check_name_free(self, parent, display_name, renamed=None):
         """Refuse a name a sibling (other than the ``renamed`` folder) has in any case."""
@@ -173,6 +181,105 @@ class Mailbox:
             if sibling is not renamed and (
                     sibling.display_name.casefold() == display_name.casefold()):
                 raise FolderExistsError(display_name)
+
+    def create_system_folder(self, display_name, well_known, parent=None, hidden=False):
+        """Create a folder Exchange makes itself (Sync Issues, Conversation History, …):
+        found by its well-known name, never moved or deleted."""
+        with self.lock:
+            parent = parent or self.root
+            self._check_name_free(parent, display_name)
+            return self._new_folder(display_name, parent.number, well_known=well_known,
+                                    hidden=hidden)
+
+    def is_within(self, folder, ancestor):
+        """True when ``folder`` is ``ancestor`` or lies somewhere below it."""
+        with self.lock:
+            while folder is not None:
+                if folder is ancestor:
+                    return True
+                folder = self._folders.get(folder.parent_no)
+            return False
+
+    def subtree(self, folder):
+        """``folder`` and every folder below it, parents before their children."""
+        with self.lock:
+            result, pending = [], [folder]
+            while pending:
+                current = pending.pop(0)
+                result.append(current)
+                pending.extend(child for child in self._folders.values()
+                               if child.parent_no == current.number)
+            return result
+
+    def move_folder(self, folder, destination, display_name=None):
+        """Move a folder, with everything under it, below ``destination`` (renaming it on
+        the way when ``display_name`` is given). Its id, its mail and the mail's ids stay;
+        only the folder itself is logged for folder delta."""
+        with self.lock:
+            if folder.well_known:
+                raise DistinguishedFolderError(folder.display_name)
+            outside = destination.parent_no is None and destination is not self.root
+            if outside or destination.is_search_folder or self.is_within(destination, folder):
+                raise FolderMoveError(destination.display_name)
+            name = display_name or folder.display_name
+            if destination.number == folder.parent_no and name == folder.display_name:
+                return folder
+            self._check_name_free(destination, name, folder)
+            folder.parent_no = destination.number
+            folder.display_name = name
+            self.folder_changes.record(folder.number)
+            return folder
+
+    def delete_folder(self, folder):
+        """Graph's DELETE of a folder: it moves, subtree and mail included, into Deleted
+        Items, as Outlook's Delete does. A folder already in Deleted Items, and a search
+        folder (a view, holding no mail), is removed for good (inferred).
+
+        A name Deleted Items already has gets a number, ``Projects (2)`` (inferred:
+        Microsoft documents no clash there). Returns the folder, or ``None`` when gone.
+        """
+        with self.lock:
+            if folder.well_known:
+                raise DistinguishedFolderError(folder.display_name)
+            deleted_items = self._well_known["deleteditems"]
+            if folder.is_search_folder or self.is_within(folder, deleted_items):
+                self.remove_folder(folder)
+                return None
+            return self.move_folder(folder, deleted_items,
+                                    self._free_name(deleted_items, folder.display_name, folder))
+
+    def _free_name(self, parent, display_name, moving):
+        taken = {sibling.display_name.casefold()
+                 for sibling in self.child_folders(parent, include_hidden=True)
+                 if sibling is not moving}
+        name, number = display_name, 1
+        while name.casefold() in taken:
+            number += 1
+            name = "%s (%d)" % (display_name, number)
+        return name
+
+    def remove_folder(self, folder):
+        """Delete a folder, every folder under it and all their mail for good (a hard
+        delete: no Deleted Items, no Recoverable Items). Returns how many messages went."""
+        with self.lock:
+            if folder.well_known:
+                raise DistinguishedFolderError(folder.display_name)
+            doomed = self.subtree(folder)
+            if any(member.lazy is not None for member in doomed):
+                raise ValueError("a folder of generated mail cannot be removed")
+            removed = 0
+            for member in reversed(doomed):
+                for _received, number in list(member.keys):
+                    message = self._messages.pop(number, None)
+                    if message is None:
+                        continue
+                    removed += 1
+                    if self._by_internet_message_id.get(
+                            message.internet_message_id) == number:
+                        del self._by_internet_message_id[message.internet_message_id]
+                del self._folders[member.number]
+                self.folder_changes.record(member.number, FOLDER_REMOVED)
+            return removed
 
     def folder_path(self, folder):
         """``Inbox/Projects/Acme``: the names from the top of the tree down."""
@@ -318,12 +425,10 @@ class Mailbox:
     def _place(self, message, folder):
         folder.add_member(message)
         folder.record(message.number, ADDED)
-        self._touch(folder)
 
     def _unplace(self, message, folder, reason):
         folder.remove_member(message)
         folder.record(message.number, REMOVED, message.generation, reason)
-        self._touch(folder)
 
     def _stored(self, message):
         """The stored message object, taking a generated one into storage first."""
@@ -350,7 +455,8 @@ class Mailbox:
             message.number = self._next_message_number
             self._next_message_number += 1
             message.folder_no = folder.number
-            message.received = message.received or now
+            if message.received is None:
+                message.received = now
             message.created = message.created or message.received
             message.modified = message.modified or now
             if not message.internet_message_id:
@@ -378,9 +484,11 @@ class Mailbox:
                 setattr(message, name, value)
             if "body" in changes or "body_type" in changes:
                 message.body_preview = None
-            self._bump(message)
-            folder.record(message.number, UPDATED)
-            self._touch(folder)
+            if not ALWAYS_UPDATABLE.issuperset(changes):
+                message.raw_mime = None  # an edited draft's MIME is built from its fields
+            if not is_read_state_only(changes):
+                self._bump(message)  # Exchange keeps changeKey and lastModified on a read toggle
+            folder.record(message.number, UPDATED, properties=changed_properties(changes))
             return message
 
     def _bump(self, message):
@@ -430,6 +538,20 @@ class Mailbox:
         with self.lock:
             return self.add_message(destination, unfiled_copy(message))
 
+    def reimport_message(self, message):
+        """Export and import a message again (a PST round trip, a mailbox migration): the
+        message and its immutable id are gone, and a new message with the same Message-ID,
+        content, state and conversation is filed in the same folder. Returns the new one.
+        """
+        with self.lock:
+            old = self._stored(message)
+            folder = self._folders[old.folder_no]
+            self.delete_message(old)
+            imported = unfiled_copy(old)
+            # The import creates the item anew (inferred: Exchange stamps its own time).
+            imported.created = imported.modified = int(time.time())
+            return self.add_message(folder, imported)
+
     def delete_message(self, message):
         """Remove a message for good."""
         with self.lock:
@@ -465,7 +587,6 @@ class Mailbox:
             self._next_message_number += count
             self._lazy = source
             folder.lazy = source
-            self._touch(folder)
             return source
 
     def log_sent(self, entry):

@@ -1,17 +1,22 @@
 """The stored shape of a message and its attachments.
 
 Addresses are ``(name, address)`` tuples; times are whole seconds since the epoch (UTC),
-the precision Graph shows for receivedDateTime and sentDateTime.
+the precision Graph shows for receivedDateTime and sentDateTime. Real mailboxes hold dates
+from 0001 to 9999 (Exchange writes 1601-01-01, FILETIME zero, for "no date"), so times may
+be negative or far in the future.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import getaddresses
 
 from . import bodies
 
 FLAG_STATUSES = ("notFlagged", "flagged", "complete")
 IMPORTANCES = ("low", "normal", "high")
+# What an item of a mail folder is, as Graph types it: meeting requests, responses and
+# cancellations are messages of a derived type (``#microsoft.graph.eventMessageRequest``…).
+MESSAGE_KINDS = ("message", "eventMessage", "eventMessageRequest", "eventMessageResponse")
 
 
 @dataclass(slots=True)
@@ -42,7 +47,8 @@ class Message:
     cc: list = field(default_factory=list)
     bcc: list = field(default_factory=list)
     reply_to: list = field(default_factory=list)
-    received: int = 0
+    # None until filed: the mailbox stamps the arrival time (0 is 1970-01-01, a real date).
+    received: int | None = None
     sent: int | None = None
     created: int = 0
     modified: int = 0
@@ -62,6 +68,14 @@ class Message:
     change_number: int = 1
     next_attachment_number: int = 1
     body_preview: str | None = None
+    # The RFC 822 bytes the message arrived as, served verbatim by $value; None when the
+    # MIME is built from the fields.
+    raw_mime: bytes | None = None
+    kind: str = "message"
+    # For the event message kinds: the meeting it is about, as a dict of Graph's
+    # eventMessage properties (meetingMessageType, isOutOfDate, …) with ``start`` / ``end``
+    # as timestamps and ``location`` as a display name.
+    meeting: dict | None = None
 
     def preview(self):
         """bodyPreview, worked out once per body (set ``body_preview`` to None to redo)."""
@@ -101,9 +115,28 @@ class Message:
         return result
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EARLIEST = int((datetime.min.replace(tzinfo=timezone.utc) - _EPOCH).total_seconds())
+LATEST = int((datetime.max.replace(tzinfo=timezone.utc, microsecond=0) - _EPOCH).total_seconds())
+
+
+def clamp(timestamp):
+    """A timestamp moved into 0001-01-01 … 9999-12-31T23:59:59 (what Graph can show)."""
+    return min(max(int(timestamp), EARLIEST), LATEST)
+
+
+def to_datetime(timestamp):
+    """An aware UTC datetime; epoch arithmetic rather than ``fromtimestamp``, which some
+    platforms refuse before 1970 or after 3000."""
+    return _EPOCH + timedelta(seconds=clamp(timestamp))
+
+
 def iso(timestamp):
-    """Graph's date-time format: ``2024-05-01T09:30:00Z``."""
-    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Graph's date-time format: ``2024-05-01T09:30:00Z`` (four-digit years, ``0001`` too:
+    ``strftime("%Y")`` drops the zeros on some platforms)."""
+    moment = to_datetime(timestamp)
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (
+        moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
 
 
 def parse_iso(text):
@@ -114,7 +147,7 @@ def parse_iso(text):
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return int(value.timestamp())
+    return clamp((value - _EPOCH).total_seconds())
 
 
 def parse_address(value):

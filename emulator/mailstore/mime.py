@@ -2,13 +2,13 @@
 
 import base64
 import email
-from datetime import datetime, timezone
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, getaddresses, parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime
 
 from .bodies import html_to_text
+from .message import clamp, to_datetime
 
 # Headers the emulator writes itself when it rebuilds a message; stored copies of these
 # are not repeated.
@@ -56,8 +56,8 @@ def _headers_only(message):
     _set_addresses(built, "Bcc", message.bcc)
     _set_addresses(built, "Reply-To", message.reply_to)
     built["Subject"] = message.subject or ""
-    moment = datetime.fromtimestamp(message.sent or message.received, timezone.utc)
-    built["Date"] = format_datetime(moment)
+    # A datetime, not its text: parsed back from text, year 0001 would become 2001.
+    built["Date"] = to_datetime(message.sent if message.sent is not None else message.received)
     built["Message-ID"] = message.internet_message_id
     if message.in_reply_to:
         built["In-Reply-To"] = message.in_reply_to
@@ -88,7 +88,10 @@ def header_list(message):
 
 
 def build_mime(message):
-    """The RFC 5322 bytes of a message, attachments included."""
+    """The RFC 5322 bytes of a message, attachments included: the bytes it arrived as when
+    it came in as MIME, as Exchange keeps them."""
+    if message.raw_mime is not None:
+        return message.raw_mime
     built = _headers_only(message)
     if message.body_type == "html":
         built.set_content(html_to_text(message.body), subtype="plain")
@@ -167,8 +170,8 @@ def parse_mime(raw):
     sent = None
     if parsed.get("Date"):
         try:
-            sent = int(parsedate_to_datetime(str(parsed["Date"])).timestamp())
-        except (TypeError, ValueError, IndexError):
+            sent = clamp(parsedate_to_datetime(str(parsed["Date"])).timestamp())
+        except (TypeError, ValueError, IndexError, OverflowError):
             sent = None
     from_pairs = _pairs(parsed, "From")
     sender_pairs = _pairs(parsed, "Sender")

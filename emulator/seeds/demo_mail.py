@@ -2,7 +2,8 @@
 
 Everything comes from a seeded random generator and dates count back from midnight UTC,
 so the mailbox is identical on every start within a day. It has what a mail client must
-cope with: nested folders, a hidden folder, a search folder, threads that run through
+cope with: Exchange's system folders and nested ones (demo_folders), a hidden folder, a
+search folder, meeting requests and responses (demo_meetings), threads that run through
 Inbox and Sent Items, HTML and plain bodies (one with remote images, one with script),
 inline images, PDF / PNG / CSV attachments, non-ASCII names and subjects, and messages
 read, unread, flagged and categorised.
@@ -11,9 +12,8 @@ read, unread, flagged and categorised.
 import html
 import random
 
-from ..mailstore.folder import SearchDefinition
 from ..mailstore.message import Message
-from . import sample_files
+from . import demo_folders, demo_meetings, odd_mail, sample_files
 
 SEED = 20240501
 DAY = 86400
@@ -157,22 +157,6 @@ class _Corpus:
             self.mailbox.add_message(folders[spec["folder"]], message)
 
 
-def _folders(mailbox):
-    inbox = mailbox.folder("inbox")
-    projects = mailbox.create_folder("Projects", inbox)
-    folders = {name: mailbox.folder(name) for name in (
-        "inbox", "sentitems", "drafts", "deleteditems", "archive", "junkemail")}
-    folders.update({
-        "acme": mailbox.create_folder("Acme", projects),
-        "globex": mailbox.create_folder("Globex", projects),
-        "receipts": mailbox.create_folder("Receipts", inbox),
-        "newsletters": mailbox.create_folder("Newsletters", inbox),
-        "private": mailbox.create_folder("Private", hidden=True),
-    })
-    mailbox.create_folder("Unread Mail", search=SearchDefinition([inbox.number], "unread"))
-    return folders
-
-
 def _general(corpus):
     rng = corpus.rng
     for number in range(130):
@@ -307,7 +291,7 @@ def _other_folders(corpus):
 def build_demo_mailbox(mailbox, now):
     """Create the demo folders and mail in an (empty) mailbox; ``now`` is a timestamp."""
     corpus = _Corpus(mailbox, int(now) // DAY * DAY)
-    folders = _folders(mailbox)
+    folders = demo_folders.build_folder_tree(mailbox)
     _general(corpus)
     _threads(corpus)
     _projects(corpus)
@@ -315,4 +299,7 @@ def build_demo_mailbox(mailbox, now):
     _newsletters(corpus)
     _sent(corpus)
     _other_folders(corpus)
+    demo_folders.queue_nested_mail(corpus, ACME)
     corpus.file(folders)
+    demo_meetings.add_meeting_items(mailbox, corpus.anchor)
+    odd_mail.add_odd_mail(mailbox, corpus.anchor)

@@ -16,7 +16,7 @@ import sys
 import time
 import traceback
 
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 
 from ..control.mail import handle_mail_control
@@ -27,11 +27,14 @@ from ..graph_api.gate import (
     mailbox_not_enabled,
     rate_throttled,
 )
+from ..graph_api.json_batch import is_batch_request
 from ..graph_api.router import handle_graph
 from ..graph_api.upload_endpoint import UPLOAD_PREFIX, handle_upload, upload_owner
 from ..identity.routes import handle_identity, match_identity_route
-from .faults import DropConnection, fault_response
+from .chaos_faults import draw_fault
+from .faults import DropConnection, fault_response, is_delta_path
 from .http_util import graph_error, json_response, remember_client_request_id, stamp_request_ids
+from .keep_alive import KeepAliveRequestHandler
 
 CONTROL_PREFIX = "/_emulator"
 GRAPH_PREFIX = "/v1.0"
@@ -82,11 +85,12 @@ class EmulatorApp:
         return response(environ, start_response)
 
     def _changed(self, request):
-        # Reads change nothing, except the authorize endpoint: it records consent and
-        # issues codes on a GET.
+        # Reads change nothing, except the authorize endpoint (it records consent and
+        # issues codes on a GET) and delta (every answer is a new sync-state generation).
         if self.on_change is None:
             return
-        if request.method not in ("GET", "HEAD") or request.path.endswith("/authorize"):
+        if (request.method not in ("GET", "HEAD") or request.path.endswith("/authorize")
+                or is_delta_path(request.path)):
             self.on_change()
 
     def _log(self, request, status, outcome, started):
@@ -140,7 +144,10 @@ class EmulatorApp:
         if wait is not None:
             outcome.fault = "rate"
             return rate_throttled(wait)
-        if not self.state.concurrency.try_acquire(user.email, settings.concurrency_limit):
+        # A batch holds no slot of its own: each of its requests takes one as it runs.
+        holds_slot = not is_batch_request(request.method, path)
+        if holds_slot and not self.state.concurrency.try_acquire(user.email,
+                                                                 settings.concurrency_limit):
             outcome.fault = "concurrency"
             return concurrency_throttled(settings.concurrency_retry_after)
         try:
@@ -149,21 +156,38 @@ class EmulatorApp:
                 return answer
             return handle_graph(request, path, user.mailbox, self.state, caller.scopes)
         finally:
-            self.state.concurrency.release(user.email)
+            if holds_slot:
+                self.state.concurrency.release(user.email)
 
     def _inject_fault(self, request, mailbox, outcome, identity):
-        """Apply the next matching fault: an answer to send, or None to carry on."""
+        """Apply the next matching fault: an answer to send, or None to carry on.
+
+        A queued fault comes first; without one, chaos mode may draw one.
+        """
         target = request.full_path.rstrip("?")
         fault = self.state.faults.take(target, mailbox)
+        label = fault.kind if fault is not None else None
         if fault is None:
-            return None
-        outcome.fault = fault.kind
+            fault = draw_fault(self.state.chaos, _chaos_endpoint(request.path, identity))
+            if fault is None:
+                return None
+            label = "chaos:" + fault.kind
+        outcome.fault = label
         if fault.kind == "latency":
             time.sleep(fault.latency_ms / 1000)
             return None
         if fault.kind == "reset":
             raise DropConnection("fault injected: reset")
-        return fault_response(fault, identity=identity)
+        return fault_response(fault, identity=identity, url=request.base_url)
+
+
+def _chaos_endpoint(path, identity):
+    if not identity:
+        return "graph"
+    for endpoint in ("authorize", "token"):
+        if path.endswith("/oauth2/v2.0/" + endpoint):
+            return endpoint
+    return "identity"
 
 
 def _is_control(path):
@@ -182,8 +206,8 @@ def _drop_connection(environ):
         pass
 
 
-class QuietRequestHandler(WSGIRequestHandler):
-    """Request handler with a socket timeout; access lines only when asked for."""
+class QuietRequestHandler(KeepAliveRequestHandler):
+    """Keep-alive request handler with a socket timeout; access lines only when asked for."""
 
     timeout = SOCKET_TIMEOUT
     verbose = False
@@ -204,7 +228,8 @@ def create_server(state, host, port, ssl_context, verbose=False, on_change=None)
 
     The TLS handshake is deferred to the request thread (``do_handshake_on_connect``
     off): werkzeug would otherwise run it in the accepting thread, where one client that
-    connects and says nothing would stall every other connection.
+    connects and says nothing would stall every other connection. Connections stay open
+    between requests (``keep_alive.py``), as Graph's do.
     """
     handler = type("EmulatorRequestHandler", (QuietRequestHandler,), {"verbose": verbose})
     app = EmulatorApp(state, on_change=on_change)

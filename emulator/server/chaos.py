@@ -25,6 +25,8 @@ class Chaos:
         self.seed = None
         self.level = 0.0
         self._injected = collections.Counter()
+        # What ``--chaos`` set at start: a reset tenant returns to it.
+        self._startup = (None, 0.0)
 
     @property
     def enabled(self):
@@ -40,6 +42,20 @@ class Chaos:
             self.seed = seed
             self.level = max(0.0, min(1.0, float(level or 0.0)))
             self._rng = random.Random(seed if seed is not None else 0)
+            self._injected.clear()
+
+    def configure_startup(self, seed, level):
+        """Configure chaos as the process starts with it; ``reset`` comes back to this."""
+        self._startup = (seed, level)
+        self.configure(seed, level)
+
+    def reset(self):
+        """Back to the chaos the process started with, RNG restarted and counts cleared."""
+        self.configure(*self._startup)
+
+    def clear_injected(self):
+        """Forget what was counted (the RNG carries on where it was)."""
+        with self._lock:
             self._injected.clear()
 
     def strikes(self, kind, probability):

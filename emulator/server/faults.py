@@ -6,12 +6,16 @@ identity or Graph requests (never by control calls). The oldest matching fault w
 
 import dataclasses
 import itertools
+import re
 import threading
 from dataclasses import dataclass
 
 from .http_util import graph_error, json_response
 
-KINDS = ("429", "503", "504", "reset", "latency")
+KINDS = ("429", "503", "504", "reset", "latency", "resync_required", "sync_reset")
+# Kinds that only delta requests can meet: what Outlook answers when it drops a sync state.
+DELTA_KINDS = ("resync_required", "sync_reset")
+_DELTA_PATH = re.compile(r"/(?:microsoft\.graph\.)?delta(?:\(\))?$", re.IGNORECASE)
 
 
 class DropConnection(ConnectionResetError):
@@ -42,6 +46,8 @@ class Fault:
         """
         if self.path_contains and self.path_contains not in target:
             return False
+        if self.kind in DELTA_KINDS and not is_delta_path(target.partition("?")[0]):
+            return False
         if self.mailbox:
             return mailbox is not None and mailbox.lower() == self.mailbox.lower()
         return True
@@ -49,6 +55,12 @@ class Fault:
     def to_json(self):
         """The fault as the control API shows it."""
         return dataclasses.asdict(self)
+
+
+def is_delta_path(path):
+    """True for a message or folder delta request's path (``delta``, ``delta()``,
+    ``microsoft.graph.delta()``)."""
+    return _DELTA_PATH.search(path) is not None
 
 
 def fault_from_json(fault_id, spec):
@@ -120,13 +132,22 @@ class FaultQueue:
         return None
 
 
-def fault_response(fault, identity=False):
+def fault_response(fault, identity=False, url=None):
     """The answer a failing fault gives, or None for kinds that do not answer here.
 
     Graph requests get Graph's error envelope; identity requests get the OAuth error
     shape the token endpoint uses. ``Retry-After`` is sent only when the fault has one,
-    so clients can be tested with and without it.
+    so clients can be tested with and without it. ``url`` (the request's URL without its
+    query) is where a sync reset points the client: the same delta, with an empty token.
     """
+    if fault.kind == "resync_required":
+        return graph_error(410, "resyncRequired",
+                           "The sync state is no longer valid: a full resynchronisation "
+                           "is required.")
+    if fault.kind == "sync_reset":
+        return graph_error(410, "SyncStateNotFound",
+                           "The sync state was reset. Start over from the Location.",
+                           headers={"Location": (url or "") + "?$deltatoken="})
     if fault.kind not in ("429", "503", "504"):
         return None
     status = int(fault.kind)

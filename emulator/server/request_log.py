@@ -4,6 +4,12 @@ Counts are kept per endpoint, with ids, mailbox addresses and tenant names folde
 ``{id}`` / ``{tenant}`` so that a test or a benchmark can ask "how many delta calls?"
 without knowing any id. Control calls are not logged: the log is the traffic a client
 sends to Microsoft.
+
+A ``$batch`` is logged as the outer POST plus one entry per sub-request (``in_batch``
+true), each under the endpoint it would have had on its own: "how many message reads"
+has one answer whether the client batched them or not, and ``total`` is what the
+mailbox's request budget was charged (identity requests aside). ``batch_subrequests``
+says how many of the entries were sub-requests, so the wire count is the difference.
 """
 
 import collections
@@ -49,10 +55,13 @@ class RequestLog:
         self._total = 0
         self._by_endpoint = collections.Counter()
         self._by_status = collections.Counter()
+        self._batch_subrequests = 0
         self._recent = collections.deque(maxlen=recent_limit)
 
-    def record(self, method, path, query, status, mailbox=None, duration_ms=0.0, fault=None):
-        """Count one answered (or deliberately dropped) request."""
+    def record(self, method, path, query, status, mailbox=None, duration_ms=0.0, fault=None,
+               in_batch=False):
+        """Count one answered (or deliberately dropped) request; ``in_batch`` for a
+        ``$batch`` sub-request."""
         key = endpoint_key(method, path)
         entry = {
             "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
@@ -64,21 +73,25 @@ class RequestLog:
             "mailbox": mailbox,
             "duration_ms": round(duration_ms, 1),
             "fault": fault,
+            "in_batch": in_batch,
         }
         with self._lock:
             self._total += 1
+            self._batch_subrequests += 1 if in_batch else 0
             self._by_endpoint[key] += 1
             self._by_status[str(status)] += 1
             self._recent.append(entry)
 
     def snapshot(self, recent=None):
-        """``{"total", "by_endpoint", "by_status", "recent"}`` (recent: oldest first)."""
+        """``{"total", "batch_subrequests", "by_endpoint", "by_status", "recent"}``
+        (recent: oldest first)."""
         with self._lock:
             entries = list(self._recent)
             if recent is not None:
                 entries = entries[-recent:] if recent > 0 else []
             return {
                 "total": self._total,
+                "batch_subrequests": self._batch_subrequests,
                 "by_endpoint": dict(self._by_endpoint),
                 "by_status": dict(self._by_status),
                 "recent": entries,
@@ -88,6 +101,7 @@ class RequestLog:
         """Forget every count and entry."""
         with self._lock:
             self._total = 0
+            self._batch_subrequests = 0
             self._by_endpoint.clear()
             self._by_status.clear()
             self._recent.clear()

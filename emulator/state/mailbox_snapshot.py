@@ -1,4 +1,5 @@
-"""A mailbox as JSON-able data and back: folders, stored messages, change logs, sent log.
+"""A mailbox as JSON-able data and back: folders, stored messages, change logs, sync
+streams, sent log.
 
 Lazily generated mail stays a formula: only its parameters (and which generated messages
 were taken into storage) are saved. What the mailbox can derive again is not saved
@@ -10,7 +11,8 @@ import base64
 import copy
 import dataclasses
 
-from ..mailstore.folder import ADDED, Folder, SearchDefinition
+from ..mailstore.folder import Folder, SearchDefinition
+from ..mailstore.folder_changes import FolderChangeLog
 from ..mailstore.lazy_mail import LazyMailSource
 from ..mailstore.mailbox import ROOT, Mailbox
 from ..mailstore.message import Attachment, Message
@@ -26,9 +28,9 @@ _COPY = "copy"
 _MESSAGE_FIELD_KINDS = {
     "from_addr": _ADDRESS, "sender": _ADDRESS,
     "to": _ADDRESSES, "cc": _ADDRESSES, "bcc": _ADDRESSES, "reply_to": _ADDRESSES,
-    "conversation_guid": _BYTES, "conversation_index": _BYTES,
+    "conversation_guid": _BYTES, "conversation_index": _BYTES, "raw_mime": _BYTES,
     "headers": _HEADERS, "attachments": _ATTACHMENTS,
-    "flag": _COPY, "categories": _COPY, "references": _COPY,
+    "flag": _COPY, "categories": _COPY, "references": _COPY, "meeting": _COPY,
 }
 
 
@@ -87,7 +89,7 @@ def _dump_folder(folder):
         "number": folder.number, "display_name": folder.display_name,
         "parent_no": folder.parent_no, "well_known": folder.well_known,
         "hidden": folder.hidden, "epoch": folder.epoch, "seq": folder.seq,
-        "changed_seq": folder.changed_seq, "log": [list(entry) for entry in folder.log],
+        "log": [list(entry) for entry in folder.log],
         "search": None if search is None else {
             "source_folder_numbers": list(search.source_folder_numbers),
             "condition": search.condition, "include_nested": search.include_nested,
@@ -103,14 +105,8 @@ def _load_folder(data):
         search=None if search is None else SearchDefinition(
             search["source_folder_numbers"], search["condition"], search["include_nested"]),
     )
-    folder.epoch, folder.seq, folder.changed_seq = data["epoch"], data["seq"], data["changed_seq"]
-    folder.log = [tuple(entry) for entry in data["log"]]
-    # What Folder.record keeps alongside the log: the last change of each message, and
-    # when it last came into the folder.
-    for seq, number, kind, _generation, _reason in folder.log:
-        folder.last_seq[number] = seq
-        if kind == ADDED:
-            folder.entered_seq[number] = seq
+    folder.epoch, folder.seq = data["epoch"], data["seq"]
+    folder.load_log(data["log"])
     return folder
 
 
@@ -140,7 +136,8 @@ def dump_mailbox(mailbox):
             "display_name": mailbox.display_name,
             "user_id": mailbox.user_id,
             "token_key": _b64(mailbox.token_key),
-            "tree_seq": mailbox.tree_seq,
+            "sync_streams": mailbox.sync_streams.dump(),
+            "folder_changes": mailbox.folder_changes.dump(),
             "next_folder_number": mailbox._next_folder_number,
             "next_message_number": mailbox._next_message_number,
             "folders": [_dump_folder(folder) for folder in mailbox._folders.values()],
@@ -158,7 +155,9 @@ def load_mailbox(data):
     mailbox = Mailbox(data["email"], data["display_name"], data["user_id"])
     # Replaces the fresh folder tree the constructor made with the saved one.
     mailbox.token_key = _unb64(data["token_key"])
-    mailbox.tree_seq = data["tree_seq"]
+    # Links handed out before the restart stay valid while among the last generations.
+    mailbox.sync_streams.load(data.get("sync_streams", {}))
+    mailbox.folder_changes = FolderChangeLog.load(data["folder_changes"])
     mailbox._next_folder_number = data["next_folder_number"]
     mailbox._next_message_number = data["next_message_number"]
     folders = [_load_folder(item) for item in data["folders"]]

@@ -15,10 +15,12 @@ from ..identity.signing import SigningKey
 from ..identity.tokens import TokenStore
 from ..mailstore.mailbox import Mailbox
 from ..mailstore.upload_sessions import UploadSessions
+from ..server.chaos import Chaos
 from ..server.concurrency import MailboxConcurrency
 from ..server.faults import FaultQueue
 from ..server.request_log import RequestLog
 from ..server.request_rate import RequestRate
+from ..server.upload_budget import UploadBudget
 
 # The tenant every emulated user belongs to. Any tenant name is accepted in URLs.
 TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
@@ -29,6 +31,13 @@ DEFAULT_CONCURRENCY_RETRY_AFTER = 1
 # Outlook's documented request rate: 10,000 requests per 10 minutes per app and mailbox.
 DEFAULT_RATE_LIMIT = 10000
 DEFAULT_RATE_WINDOW = 600
+# Graph documents no maximum for odata.maxpagesize on message delta; plain listings stop at
+# 1000, and so do delta pages here unless the settings say otherwise.
+DEFAULT_MAX_PAGE_SIZE = 1000
+REMOVED_REASONS = ("deleted", "changed")
+# Outlook's documented upload limit: 150 MB per mailbox in any 5 minutes.
+DEFAULT_UPLOAD_BUDGET_BYTES = 150 * 1024 * 1024
+DEFAULT_UPLOAD_WINDOW = 300
 
 
 @dataclass
@@ -89,6 +98,10 @@ class Settings:
     concurrency_retry_after: int = DEFAULT_CONCURRENCY_RETRY_AFTER
     rate_limit: int = DEFAULT_RATE_LIMIT
     rate_window: int = DEFAULT_RATE_WINDOW
+    max_page_size: int = DEFAULT_MAX_PAGE_SIZE
+    removed_reason: str = REMOVED_REASONS[0]
+    upload_budget_bytes: int = DEFAULT_UPLOAD_BUDGET_BYTES
+    upload_window: int = DEFAULT_UPLOAD_WINDOW
 
     def to_json(self):
         """The settings as the control API shows them."""
@@ -108,9 +121,11 @@ class EmulatorState:
         self.tokens = TokenStore()
         self.faults = FaultQueue()
         self.request_log = RequestLog()
+        self.chaos = Chaos()
         self.concurrency = MailboxConcurrency()
         self.request_rate = RequestRate()
         self.upload_sessions = UploadSessions()
+        self.upload_budget = UploadBudget()
 
     def add_app(self, client_id, client_secret, redirect_uris, display_name="MailDesk"):
         """Register (or replace) an app with one valid secret."""
@@ -162,7 +177,8 @@ class EmulatorState:
             return self.users.get(email.strip().lower())
 
     def reset(self):
-        """Forget apps, users, mail, tokens, grants, settings, faults and the request log."""
+        """Forget apps, users, mail, tokens, grants, settings, faults and the request log;
+        chaos goes back to what the process started with."""
         with self.lock:
             self.apps.clear()
             self.users.clear()
@@ -170,6 +186,8 @@ class EmulatorState:
             self.tokens.clear()
             self.faults.clear()
             self.request_log.clear()
+            self.chaos.reset()
             self.concurrency.reset_stats()
             self.request_rate.clear()
             self.upload_sessions.clear()
+            self.upload_budget.clear()
