@@ -17,6 +17,7 @@
         "views/ir_mail_server_views.xml",
         "views/res_config_settings_views.xml",
         "views/maildesk_menus.xml",
+        "views/maildesk_folder_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -83,11 +83,12 @@ class FetchmailServer(models.Model):
         return super(FetchmailServer, others).fetch_mail(raise_exception) if others else True
 
     def _maildesk_fetch(self, raise_exception):
-        """Fetch Now / the fetchmail cron: run the account's sync, if it may run."""
+        """Fetch Now / the fetchmail cron: wake the sync workers for the account, if it may
+        sync. The workers are the mailbox's only scheduler: nothing syncs here."""
         account = self.maildesk_account_id
         try:
             account._check_sync_ready()
-            account._sync_mailbox()
+            account._request_sync()
         except UserError as error:
             if raise_exception:
                 raise

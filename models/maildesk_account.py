@@ -12,7 +12,7 @@ class MaildeskAccount(models.Model):
 
     _name = "maildesk.account"
     _description = "Mailbox Account"
-    _inherit = ["mail.thread", "maildesk.account.oauth"]
+    _inherit = ["mail.thread", "maildesk.account.oauth", "maildesk.account.folder.tree"]
     _order = "name, id"
 
     name = fields.Char(
@@ -87,6 +87,14 @@ class MaildeskAccount(models.Model):
     is_oauth_configured = fields.Boolean("OAuth Configured", compute="_compute_setup_steps")
     is_authorized = fields.Boolean("Mailbox Authorized", compute="_compute_setup_steps")
     oauth_configuration_error = fields.Text(compute="_compute_oauth_configuration_error")
+    folder_ids = fields.One2many("maildesk.folder", "account_id", string="Folders")
+    history_months = fields.Integer(
+        "History (months)", default=0,
+        help="How far back to load mail: 0 loads all of it; otherwise older mail is left "
+        "in Outlook.")
+    # The folder tree's delta cursor: system-only sync state.
+    folder_delta_link = fields.Char(groups="base.group_system", copy=False)
+    folders_due_date = fields.Datetime(groups="base.group_system", copy=False)
 
     _sql_constraints = [
         (
@@ -181,40 +189,32 @@ class MaildeskAccount(models.Model):
                 ))
 
     def action_sync_now(self):
+        """Sync Now: every synced folder of these mailboxes is due at once; the worker
+        crons do the work in the background."""
         self._check_sync_ready()
-        for account in self:
-            account._sync_mailbox()
-        return True
+        count = self._request_sync()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "message": self.env._(
+                    "Sync started for %(count)s folders; new mail shows up in a moment.",
+                    count=count),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
 
-    def _sync_mailbox(self):
-        """One sync cycle for this mailbox: checks the mailbox answers and records the time.
-
-        Folder and message mirroring plug in here.
-        """
-        self.ensure_one()
-        self._call_graph(lambda client: client.get_folder("inbox"))
+    def _request_sync(self):
+        """Make these mailboxes' folder trees and synced folders due now and wake the
+        workers; return how many folders will sync."""
         now = fields.Datetime.now()
-        self.sudo().last_sync_date = now
-        self.sudo().incoming_server_ids.filtered(lambda s: s.state == "done").date = now
-
-    @api.model
-    def _cron_sync(self):
-        """Background sync of every active mailbox; one failing never stops the others.
-
-        Mailboxes in auth_invalid are skipped until they are authorized again."""
-        accounts = self.sudo().search([("state", "=", "active")])
-        for account in accounts:
-            try:
-                account._sync_mailbox()
-                # Each mailbox's progress stands on its own: a later failure must not
-                # roll it back.
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            except UserError as error:
-                self.env.cr.rollback()
-                _logger.info("MailDesk %s: sync skipped: %s", account.email, error)
-            except Exception:
-                self.env.cr.rollback()
-                _logger.exception("MailDesk %s: sync failed", account.email)
+        self.sudo().write({"folders_due_date": now})
+        folders = self.sudo().folder_ids.filtered(
+            lambda folder: folder.sync_enabled and not folder.is_search_folder)
+        folders.write({"watch_due_date": now, "retry_after": False})
+        self.env["maildesk.sync.engine"].sudo()._trigger_workers()
+        return len(folders)
 
     def _check_authorized_for_server(self):
         """A mail server can only be checked for a chosen, authorized account."""

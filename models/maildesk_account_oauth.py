@@ -23,6 +23,7 @@ from ..graph import (
     Throttled,
     TransientError,
 )
+from .mailbox_request_slots import DatabaseMailboxSlots
 
 _logger = logging.getLogger(__name__)
 
@@ -142,8 +143,10 @@ class MaildeskAccountOAuth(models.AbstractModel):
         """The mailbox address of a Graph `/me` profile (work accounts may lack `mail`)."""
         return (profile.get("mail") or profile.get("userPrincipalName") or "").lower()
 
-    def _graph_client(self):
-        """A Graph client for this mailbox; rotated refresh tokens are saved at once."""
+    def _graph_client(self, **options):
+        """A Graph client for this mailbox; rotated refresh tokens are saved at once.
+
+        ``options`` go to ``GraphClient`` (retries, waits)."""
         self.ensure_one()
         token_cache = self._latest_token_cache()
         if not token_cache:
@@ -155,8 +158,14 @@ class MaildeskAccountOAuth(models.AbstractModel):
         client, _provider = service._graph_client(
             service._oauth_app(), token_cache, on_cache_changed=self._store_token_cache,
             load_latest_cache=self._latest_token_cache,
+            shared_slots=DatabaseMailboxSlots(self.env.cr.dbname, self.id), **options,
         )
         return client
+
+    def _graph_client_for_sync(self):
+        """A client for background sync: short waits only. A longer Retry-After ends the
+        step and the folder waits, so one throttled mailbox never holds a worker."""
+        return self._graph_client(max_retries=2, max_retry_wait=5)
 
     def _latest_token_cache(self):
         """The token cache as last committed, not as this transaction first saw it.

@@ -50,6 +50,13 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="maildesk.sync_interval",
         default=1,
     )
+    maildesk_sync_workers = fields.Integer(
+        "Sync Workers",
+        config_parameter="maildesk.sync_workers",
+        default=2,
+        help="How many folders sync at the same time, across all Odoo servers of this "
+        "database. Microsoft serves at most 4 requests at once per mailbox.",
+    )
     maildesk_auth_failure_threshold = fields.Integer(
         "Authorization Failures Before Suspending",
         config_parameter="maildesk.auth_failure_threshold",
@@ -66,11 +73,14 @@ class ResConfigSettings(models.TransientModel):
             self.maildesk_login_url = endpoints.login_url
             self.maildesk_graph_url = endpoints.graph_url
 
-    @api.constrains("maildesk_sync_interval", "maildesk_auth_failure_threshold")
+    @api.constrains("maildesk_sync_interval", "maildesk_auth_failure_threshold",
+                    "maildesk_sync_workers")
     def _check_maildesk_numbers(self):
         for settings in self:
             if settings.maildesk_sync_interval < 1:
                 raise ValidationError(self.env._("The sync interval must be at least 1 minute."))
+            if not 1 <= settings.maildesk_sync_workers <= 16:
+                raise ValidationError(self.env._("Sync Workers must be between 1 and 16."))
             if settings.maildesk_auth_failure_threshold < 1:
                 raise ValidationError(
                     self.env._("The authorization failure threshold must be at least 1.")
@@ -78,8 +88,5 @@ class ResConfigSettings(models.TransientModel):
 
     def set_values(self):
         result = super().set_values()
-        cron = self.env.ref("maildesk.ir_cron_maildesk_sync", raise_if_not_found=False)
-        if cron and cron.sudo().interval_number != self.maildesk_sync_interval:
-            cron.sudo().write({"interval_number": self.maildesk_sync_interval,
-                               "interval_type": "minutes"})
+        self.env["maildesk.sync.engine"].sudo()._ensure_worker_crons(self.maildesk_sync_workers)
         return result

@@ -49,6 +49,15 @@ class MaildeskEmulatorCase(HttpCase):
             "name": "Demo mailbox", "email": DEMO_EMAIL, "sender_name": "Demo User",
         })
 
+    def run_sync_workers(self, worker=1):
+        """Run Manually on a sync worker cron, on a cursor of its own as Odoo's cron runner
+        gives it: the worker commits after every page."""
+        self.env.flush_all()
+        with self.registry.cursor() as cr:
+            env = self.env(cr=cr, su=True)
+            env.ref("maildesk.ir_cron_maildesk_sync_worker_%d" % worker).method_direct_trigger()
+        self.env.invalidate_all()
+
     def configure_oauth(self, client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET):
         params = self.env["ir.config_parameter"].sudo()
         for key, value in {

@@ -64,16 +64,8 @@ class TestMailServers(MaildeskEmulatorCase):
             yield
 
     def run_scheduled_sync(self):
-        """Run Manually on the "MailDesk: sync mailboxes" scheduled action.
-
-        The job commits after each mailbox and rolls back a failed one; the test's single
-        transaction can do neither, and what a failing mailbox recorded on its own cursor
-        must stay visible, so both become no-ops here."""
-        cr = self.env.cr
-        with patch.object(cr, "commit", self.env.flush_all), \
-                patch.object(cr, "rollback", lambda: None):
-            self.env.ref("maildesk.ir_cron_maildesk_sync").method_direct_trigger()
-        self.env.invalidate_all()
+        """Run Manually on the sync worker scheduled action."""
+        self.run_sync_workers()
 
     def sent(self, mailbox=DEMO_EMAIL):
         return self.control("GET", f"/mailboxes/{mailbox}/sent")["sent"]
@@ -124,6 +116,8 @@ class TestMailServers(MaildeskEmulatorCase):
         self.assertFalse(self.account.last_sync_date)
 
         incoming.fetch_mail()
+        self.assertFalse(incoming.date, "Fetch Now only wakes the sync workers")
+        self.run_sync_workers()
 
         self.assertTrue(incoming.date)
         self.assertEqual(self.account.last_sync_date, incoming.date)
@@ -292,7 +286,9 @@ class TestMailServers(MaildeskEmulatorCase):
 
         self.outgoing_server().test_smtp_connection()
         self.assertEqual(self.checklist_done(), 4)
-        account.action_sync_now()
+        action = account.action_sync_now()
+        self.assertIn("Sync started", action["params"]["message"])
+        self.run_sync_workers()
         self.assertTrue(self.account.last_sync_date)
 
     def test_repeated_refusals_suspend_the_mailbox_until_authorized_again(self):

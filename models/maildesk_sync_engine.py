@@ -1,0 +1,365 @@
+import logging
+import random
+import time
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..graph import (
+    AuthenticationFailed,
+    ClientConfigurationError,
+    GraphError,
+    ReauthorizationRequired,
+    SyncStateExpired,
+    Throttled,
+)
+
+_logger = logging.getLogger(__name__)
+
+# Ask for big pages (Graph may send fewer): fewer round trips, one transaction each.
+DEFAULT_PAGE_SIZE = 500
+# The watch stream starts this far back, so mail that arrived just before the first run
+# is not left to the end of a long backfill.
+WATCH_LOOKBACK = timedelta(days=1)
+# One run of a worker stays well below Odoo's limit_time_real_cron (120 s by default);
+# Odoo runs it again at once while it reports work remaining.
+RUN_BUDGET_SECONDS = 45
+# A request Graph asks to wait on for longer than this ends the step; the folder waits.
+MAX_INLINE_WAIT = 5
+ERROR_BACKOFF_MAX = 900
+WORKER_XMLID = "maildesk.ir_cron_maildesk_sync_worker_%d"
+
+
+class MaildeskSyncEngine(models.AbstractModel):
+    """The sync engine's transaction loop, run by Odoo's cron.
+
+    Several identical worker crons run this loop. Each claims one due folder at a time
+    with ``FOR NO KEY UPDATE SKIP LOCKED`` (NO KEY: every message insert takes a key-share
+    lock on its folder row, which plain FOR UPDATE would conflict with), applies one delta
+    page and stores its cursor in the same transaction, commits, and claims again. A kill
+    at any point loses at most the uncommitted page, which the stored cursor fetches again.
+    """
+
+    _name = "maildesk.sync.engine"
+    _description = "MailDesk sync engine"
+
+    @api.model
+    def _cron_sync_worker(self):
+        """Scheduled entry point of every worker cron: sync due folders for a while."""
+        deadline = time.monotonic() + RUN_BUDGET_SECONDS
+        done = 0
+        while time.monotonic() < deadline:
+            if not (self._sync_next_folder_tree() or self._sync_next_folder()):
+                break
+            done += 1
+        remaining = self._count_due_work()
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        self._schedule_wakeup()
+
+    @api.model
+    def _trigger_workers(self, at=None):
+        """Wake every worker cron (Fetch Now, Sync Now, a setting change)."""
+        for cron in self._worker_crons():
+            cron._trigger(at=at)
+
+    @api.model
+    def _ensure_worker_crons(self, count):
+        """Exactly ``count`` active worker crons: missing ones are created (named like the
+        first), extra ones deactivated."""
+        first = self.env.ref(WORKER_XMLID % 1)
+        number = 1
+        while True:
+            cron = self.env.ref(WORKER_XMLID % number, raise_if_not_found=False)
+            if cron is None and number > count:
+                break
+            if cron is None:
+                cron = first.copy({"name": self.env._("MailDesk: sync worker %s", number)})
+                module, name = (WORKER_XMLID % number).split(".")
+                self.env["ir.model.data"].create({"module": module, "name": name,
+                                                  "model": "ir.cron", "res_id": cron.id,
+                                                  "noupdate": True})
+            cron.active = number <= count
+            number += 1
+
+    @api.model
+    def _worker_crons(self):
+        crons = self.env["ir.cron"]
+        count = int(self.env["ir.config_parameter"].sudo().get_param("maildesk.sync_workers")
+                    or 2)
+        for number in range(1, count + 1):
+            cron = self.env.ref(WORKER_XMLID % number, raise_if_not_found=False)
+            if cron:
+                crons |= cron.sudo()
+        return crons
+
+    def _interval(self):
+        minutes = int(self.env["ir.config_parameter"].sudo().get_param("maildesk.sync_interval")
+                      or 1)
+        return timedelta(minutes=max(1, minutes))
+
+    def _due_folders_query(self, extra=""):
+        return """
+            SELECT f.id FROM maildesk_folder f
+              JOIN maildesk_account a ON a.id = f.account_id
+             WHERE f.sync_enabled AND NOT f.is_search_folder AND a.active AND a.state = 'active'
+               AND (f.retry_after IS NULL OR f.retry_after <= %(now)s)
+               AND (f.watch_due_date IS NULL OR f.watch_due_date <= %(now)s
+                    OR f.sync_state IN ('never_synced', 'initial', 'backfill'))
+        """ + extra
+
+    def _sync_next_folder(self):
+        """Claim the next due folder and sync one page of it; False when none is due.
+
+        Order: folders whose watch for new mail is due first, then backfill; within
+        each, the one synced longest ago, so no mailbox starves another.
+        """
+        cr = self.env.cr
+        cr.execute(self._due_folders_query("""
+             ORDER BY (f.watch_due_date IS NULL
+                       OR f.watch_due_date <= %(now)s) DESC,
+                      f.last_sync_date ASC NULLS FIRST, f.id
+             LIMIT 1
+             FOR NO KEY UPDATE OF f SKIP LOCKED
+        """), {"now": fields.Datetime.now()})
+        row = cr.fetchone()
+        if not row:
+            return False
+        folder = self.env["maildesk.folder"].sudo().browse(row[0])
+        try:
+            self.env["maildesk.folder.sync"]._sync_step(folder)
+            cr.commit()  # pylint: disable=invalid-commit
+        except Exception:
+            cr.rollback()
+            _logger.exception("MailDesk folder %s: sync step failed", row[0])
+            self._record_folder_failure(row[0])
+        return True
+
+    def _record_folder_failure(self, folder_id):
+        """An unexpected failure: the folder waits a while (with jitter) and says why."""
+        folder = self.env["maildesk.folder"].sudo().browse(folder_id)
+        wait = min(ERROR_BACKOFF_MAX, 30 * (1 + random.random()))
+        folder.write({
+            "sync_state": "error",
+            "last_error": self.env._("The last sync of this folder failed; it is retried "
+                                     "automatically."),
+            "retry_after": fields.Datetime.now() + timedelta(seconds=wait),
+        })
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _sync_next_folder_tree(self):
+        """Claim an account whose folder tree is due and reconcile it; False when none."""
+        cr = self.env.cr
+        cr.execute("""
+            SELECT id FROM maildesk_account
+             WHERE active AND state = 'active'
+               AND (folders_due_date IS NULL OR folders_due_date <= %(now)s)
+             ORDER BY folders_due_date ASC NULLS FIRST, id
+             LIMIT 1
+             FOR NO KEY UPDATE SKIP LOCKED
+        """, {"now": fields.Datetime.now()})
+        row = cr.fetchone()
+        if not row:
+            return False
+        account = self.env["maildesk.account"].sudo().browse(row[0])
+        try:
+            # No savepoint: what the reconciliation applied before a failure is harmless
+            # (applying it again changes nothing), and the failure bookkeeping the account
+            # recorded must stay.
+            account._call_graph(account._sync_folder_tree)
+        except UserError as error:
+            # The failure is recorded on the account already; the mailbox tries again at
+            # its next cycle and its cycle is not dated.
+            _logger.info("MailDesk %s: folder tree not synced: %s", account.email, error)
+            account.invalidate_recordset()
+            account.folders_due_date = fields.Datetime.now() + self._interval()
+        else:
+            account.folders_due_date = fields.Datetime.now() + self._interval()
+            self._complete_cycles(account)
+        cr.commit()  # pylint: disable=invalid-commit
+        return True
+
+    def _complete_cycles(self, accounts):
+        """Date a mailbox's cycle once none of its synced folders is still due."""
+        now = fields.Datetime.now()
+        for account in accounts:
+            pending = self.env["maildesk.folder"].sudo().search_count([
+                ("account_id", "=", account.id), ("sync_enabled", "=", True),
+                ("is_search_folder", "=", False),
+                "|", ("watch_due_date", "=", False), ("watch_due_date", "<=", now),
+            ])
+            if not pending:
+                account.last_sync_date = now
+                account.incoming_server_ids.filtered(lambda s: s.state == "done").date = now
+
+    def _count_due_work(self):
+        cr = self.env.cr
+        cr.execute("SELECT count(*) FROM (%s) due" % self._due_folders_query(),
+                   {"now": fields.Datetime.now()})
+        return cr.fetchone()[0]
+
+    def _schedule_wakeup(self):
+        """Wake the workers when the earliest waiting folder or account is due again."""
+        self.env.cr.execute("""
+            SELECT min(at) FROM (
+                SELECT GREATEST(f.watch_due_date, f.retry_after) AS at FROM maildesk_folder f
+                  JOIN maildesk_account a ON a.id = f.account_id
+                 WHERE f.sync_enabled AND a.active AND a.state = 'active'
+                UNION ALL
+                SELECT folders_due_date FROM maildesk_account WHERE active AND state = 'active'
+            ) due WHERE at IS NOT NULL
+        """)
+        at = self.env.cr.fetchone()[0]
+        if at:
+            self._trigger_workers(at=max(at, fields.Datetime.now()))
+
+
+class MaildeskFolderSync(models.AbstractModel):
+    """One step of one folder's sync: one delta page of its watch or backfill stream."""
+
+    _name = "maildesk.folder.sync"
+    _description = "MailDesk sync: one folder step"
+
+    @api.model
+    def _sync_step(self, folder):
+        """Fetch and apply one page of ``folder`` (already claimed by this transaction)."""
+        account = folder.account_id
+        now = fields.Datetime.now()
+        if folder.sync_state in ("never_synced", "error", "paused") and not folder.delta_link \
+                and not folder.backfill_link:
+            self._start_rounds(folder)
+        elif folder.sync_state in ("error", "paused"):
+            folder.sync_state = "incremental" if not folder.backfill_link else "backfill"
+        watch_due = not folder.watch_due_date or folder.watch_due_date <= now
+        try:
+            # A page is applied whole or not at all: a failure halfway (a lookup throttled
+            # after the upserts) leaves the mirror and the cursor as they were.
+            with self.env.cr.savepoint(), account._graph_client_for_sync() as client:
+                if watch_due:
+                    self._watch_page(folder, client)
+                else:
+                    self._backfill_page(folder, client)
+        except SyncStateExpired:
+            folder.invalidate_recordset()
+            self._restart_stream(folder, watch_due)
+        except Throttled as error:
+            folder.invalidate_recordset()
+            wait = error.retry_after or 30
+            folder.write({"retry_after": now + timedelta(seconds=wait),
+                          "last_error": account._graph_failure_message(error)})
+        except (ReauthorizationRequired, ClientConfigurationError, AuthenticationFailed) as error:
+            folder.last_error = account._register_auth_failure(error)
+        except GraphError as error:
+            folder.write({
+                "last_error": account._graph_failure_message(error),
+                "retry_after": now + timedelta(seconds=30 * (1 + random.random())),
+            })
+        else:
+            if folder.last_error or folder.retry_after:
+                folder.write({"last_error": False, "retry_after": False})
+        folder.last_sync_date = fields.Datetime.now()
+
+    def _start_rounds(self, folder):
+        """A new full round (the backfill) and a new watch, from nothing."""
+        folder.write({
+            "sync_state": "initial",
+            "round_no": folder.round_no + 1,
+            "delta_link": False,
+            "backfill_link": False,
+            "watch_due_date": False,
+            "backfill_progress": 0,
+        })
+
+    def _restart_stream(self, folder, was_watch):
+        """Graph forgot a cursor: start that stream again; the sweep at the end of the new
+        full round removes what Outlook no longer has."""
+        _logger.info("MailDesk %s/%s: delta state expired, starting the %s again",
+                     folder.account_id.email, folder.complete_name,
+                     "watch" if was_watch else "full round")
+        if was_watch and folder.sync_state in ("initial", "backfill"):
+            # Only the watch is lost; the backfill round goes on and covers the rest.
+            folder.delta_link = False
+        else:
+            self._start_rounds(folder)
+
+    def _first_page(self, client, folder, cursor, since=None):
+        page_size = int(self.env["ir.config_parameter"].sudo().get_param(
+            "maildesk.sync_page_size") or DEFAULT_PAGE_SIZE)
+        return next(iter(client.delta_pages(folder.remote_id, cursor=cursor,
+                                            page_size=page_size, received_since=since)))
+
+    def _watch_page(self, folder, client):
+        """New and changed mail: the watch stream while the backfill runs, the folder's
+        one delta stream afterwards."""
+        since = None
+        if not folder.delta_link and folder.sync_state in ("initial", "backfill"):
+            since = fields.Datetime.now() - WATCH_LOOKBACK
+        elif not folder.delta_link:
+            self._start_rounds(folder)
+            return
+        page = self._first_page(client, folder, folder.delta_link or None, since=since)
+        gained = self.env["maildesk.sync.page"]._apply_page(folder, page, client)
+        vals = {"delta_link": page.cursor, "local_count": folder.local_count + gained}
+        if page.is_final:
+            vals["local_count"] = self._local_count(folder)
+            interval = self.env["maildesk.sync.engine"]._interval()
+            vals["watch_due_date"] = fields.Datetime.now() + interval
+            vals.update(self._remote_counts(client, folder))
+        folder.write(vals)
+        if page.is_final:
+            self.env["maildesk.sync.engine"]._complete_cycles(folder.account_id)
+
+    def _backfill_page(self, folder, client):
+        """The next page of the full round, newest first; at its end the folder is whole."""
+        page = self._first_page(client, folder, folder.backfill_link or None)
+        cutoff = None
+        if folder.account_id.history_months:
+            cutoff = fields.Datetime.now() - relativedelta(months=folder.account_id.history_months)
+        gained = self.env["maildesk.sync.page"]._apply_page(folder, page, client,
+                                                            skip_older_than=cutoff)
+        local_count = folder.local_count + gained
+        if page.is_final:
+            local_count = self._sweep(folder)
+            folder.write({
+                "sync_state": "incremental",
+                "backfill_link": False,
+                # The round's deltaLink covers every change since the round began.
+                "delta_link": page.cursor,
+                "watch_due_date": False,
+                "local_count": local_count,
+                "backfill_progress": 100,
+            })
+            return
+        total = folder.remote_total_count or 0
+        folder.write({
+            "sync_state": "backfill",
+            "backfill_link": page.cursor,
+            "local_count": local_count,
+            "backfill_progress": min(99.0, 100.0 * local_count / total) if total else 0,
+        })
+
+    def _sweep(self, folder):
+        """After a full round: what the round did not return is no longer in the folder."""
+        cr = self.env.cr
+        cr.execute(
+            "DELETE FROM maildesk_message WHERE folder_id = %s AND seen_round < %s "
+            "AND NOT is_local_pending",
+            (folder.id, folder.round_no),
+        )
+        if cr.rowcount:
+            _logger.info("MailDesk %s/%s: %s messages no longer in Outlook removed",
+                         folder.account_id.email, folder.complete_name, cr.rowcount)
+        self.env["maildesk.message"].invalidate_model()
+        return self._local_count(folder)
+
+    def _local_count(self, folder):
+        self.env.cr.execute("SELECT count(*) FROM maildesk_message WHERE folder_id = %s",
+                            (folder.id,))
+        return self.env.cr.fetchone()[0]
+
+    def _remote_counts(self, client, folder):
+        info = client.get_folder(folder.remote_id)
+        return {"remote_total_count": info.get("totalItemCount") or 0,
+                "remote_unread_count": info.get("unreadItemCount") or 0}

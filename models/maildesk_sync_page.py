@@ -1,0 +1,251 @@
+import logging
+
+from psycopg2.extras import execute_values
+
+from odoo import api, models
+
+from ..sync.page_plan import plan_page
+
+_logger = logging.getLogger(__name__)
+
+# The columns a delta item may fill, in a fixed order (values come from sync/).
+MESSAGE_COLUMNS = (
+    "internet_message_id", "conversation_id", "message_kind", "subject", "from_name",
+    "from_address", "to_recipients", "cc_recipients", "bcc_recipients", "received_date",
+    "sent_date", "preview", "is_read", "is_draft", "has_attachments", "is_flagged",
+    "importance", "web_link",
+)
+# Graph JSON batching takes 20 requests per round trip.
+LOOKUP_CHUNK = 20
+
+
+class MaildeskSyncPage(models.AbstractModel):
+    """Applying one delta page of one folder to the mirror, in a fixed number of queries.
+
+    Rows are written with set-based SQL (one upsert per shape of item, one merge per
+    shape of partial update, one rewrite of the page's tags), keyed by the unique
+    (account, remote id): the same page applied twice leaves the same mirror, which is
+    what makes a crash between apply and commit harmless.
+    """
+
+    _name = "maildesk.sync.page"
+    _description = "MailDesk sync: apply a delta page"
+
+    @api.model
+    def _apply_page(self, folder, page, client, skip_older_than=None):
+        """Apply ``page`` (a graph ``DeltaPage``) to ``folder``; return the change in its
+        local count. ``client`` looks up the ids Graph reported removed."""
+        folder = folder.sudo()
+        plan = plan_page(page.messages, page.removed)
+        for remote_id, problems in plan.problems.items():
+            _logger.warning("MailDesk %s: message %s stored as far as it goes: %s",
+                            folder.account_id.email, remote_id[-12:], "; ".join(problems))
+        folders = self._synced_folders(folder.account_id)
+        placed = self._placement(folder, plan, folders, skip_older_than)
+        self._match_partners(plan)
+        delta = self._upsert(folder, plan, placed, folders)
+        self._merge_updates(folder, plan)
+        self._rewrite_tags(folder, plan)
+        elsewhere = {folder_id for folder_id, _round in placed.values()} - {folder.id}
+        if plan.removed:
+            removed_here, moved_to = self._resolve_removed(folder, plan.removed, client, folders)
+            delta += removed_here
+            elsewhere |= moved_to
+        # Mail that landed in another synced folder (moved meanwhile) changes its count.
+        if elsewhere:
+            self._recount(elsewhere)
+        self.env["maildesk.message"].invalidate_model()
+        return delta
+
+    def _recount(self, folder_ids):
+        """Exact local counts for these folders (one statement)."""
+        self.env.cr.execute(
+            "UPDATE maildesk_folder f SET local_count = (SELECT count(*) FROM maildesk_message m "
+            "WHERE m.folder_id = f.id) WHERE f.id = ANY(%s)", (list(folder_ids),))
+        self.env["maildesk.folder"].invalidate_model(["local_count"])
+
+    def _synced_folders(self, account):
+        """remote folder id → (local id, round) of the account's synced folders."""
+        self.env.cr.execute(
+            "SELECT remote_id, id, round_no FROM maildesk_folder "
+            "WHERE account_id = %s AND sync_enabled",
+            (account.id,),
+        )
+        return {remote_id: (folder_id, round_no)
+                for remote_id, folder_id, round_no in self.env.cr.fetchall()}
+
+    def _placement(self, folder, plan, folders, skip_older_than):
+        """remote id → local folder id for the items to store.
+
+        An item lives in the folder its ``parentFolderId`` names when that is another
+        synced folder (delta rounds are not snapshots: a message may have moved since);
+        in an unsynced one it is not mirrored at all.
+        """
+        placed = {}
+        for remote_id, values in plan.upserts.items():
+            parent = plan.folders.get(remote_id)
+            if parent and parent != folder.remote_id:
+                if parent not in folders:
+                    continue
+                placed[remote_id] = folders[parent]
+            else:
+                placed[remote_id] = (folder.id, folder.round_no)
+            received = values.get("received_date")
+            if skip_older_than and received and received < skip_older_than:
+                del placed[remote_id]
+        return placed
+
+    def _match_partners(self, plan):
+        """The contact of each sender, by normalized address, in one query."""
+        senders = {values["from_address"] for values in plan.upserts.values()
+                   if values.get("from_address")}
+        partners = {}
+        if senders:
+            self.env.cr.execute(
+                "SELECT DISTINCT ON (email_normalized) email_normalized, id FROM res_partner "
+                "WHERE email_normalized = ANY(%s) AND active ORDER BY email_normalized, id",
+                (list(senders),),
+            )
+            partners = dict(self.env.cr.fetchall())
+        for values in plan.upserts.values():
+            if "from_address" in values:
+                values["partner_id"] = partners.get(values["from_address"])
+
+    def _upsert(self, folder, plan, placed, folders):
+        """Insert new messages and overwrite known ones; return how many rows this
+        folder gained."""
+        by_shape = {}
+        for remote_id, (folder_id, round_no) in placed.items():
+            values = plan.upserts[remote_id]
+            columns = tuple(column for column in (*MESSAGE_COLUMNS, "partner_id")
+                            if column in values)
+            by_shape.setdefault(columns, []).append(
+                (folder.account_id.id, folder_id, remote_id, round_no,
+                 *(values[column] for column in columns)))
+        gained = 0
+        uid = self.env.uid
+        for columns, rows in by_shape.items():
+            names = ", ".join(columns)
+            updates = ", ".join("%s = EXCLUDED.%s" % (column, column) for column in columns)
+            query = (
+                "INSERT INTO maildesk_message (account_id, folder_id, remote_id, seen_round%s, "
+                "create_uid, write_uid, create_date, write_date) VALUES %%s "
+                "ON CONFLICT (account_id, remote_id) DO UPDATE SET folder_id = EXCLUDED.folder_id, "
+                "seen_round = EXCLUDED.seen_round, is_local_pending = FALSE, "
+                "write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date%s "
+                "RETURNING (xmax = 0), folder_id"
+            ) % ((", " + names) if names else "", (", " + updates) if updates else "")
+            template = "(%s)" % ", ".join(
+                ["%s"] * (4 + len(columns)) + ["%s", "%s", "(now() at time zone 'UTC')",
+                                              "(now() at time zone 'UTC')"])
+            results = execute_values(self.env.cr, query, [(*row, uid, uid) for row in rows],
+                                     template=template, page_size=len(rows), fetch=True)
+            gained += sum(1 for inserted, folder_id in results
+                          if inserted and folder_id == folder.id)
+        return gained
+
+    def _merge_updates(self, folder, plan):
+        """Partial updates: only the properties Graph sent, on messages already mirrored."""
+        by_shape = {}
+        for remote_id, values in plan.updates.items():
+            columns = tuple(column for column in MESSAGE_COLUMNS if column in values)
+            if columns:
+                by_shape.setdefault(columns, []).append(
+                    (remote_id, *(values[column] for column in columns)))
+        for columns, rows in by_shape.items():
+            assignments = ", ".join("%s = v.%s" % (column, column) for column in columns)
+            casts = self._column_casts(columns)
+            query = (
+                "UPDATE maildesk_message m SET %s, write_date = (now() at time zone 'UTC') "
+                "FROM (VALUES %%s) AS v(remote_id, %s) "
+                "WHERE m.account_id = %d AND m.remote_id = v.remote_id"
+            ) % (assignments, ", ".join(columns), folder.account_id.id)
+            template = "(%%s, %s)" % ", ".join("%%s::%s" % casts[column] for column in columns)
+            execute_values(self.env.cr, query, rows, template=template, page_size=len(rows))
+
+    def _column_casts(self, columns):
+        # VALUES lists carry no types: cast each to its column's, or booleans arrive as text.
+        fields = self.env["maildesk.message"]._fields
+        return {column: fields[column].column_type[1] for column in columns}
+
+    def _rewrite_tags(self, folder, plan):
+        """Categories → tags for every item that carried categories, in three queries."""
+        if not plan.categories:
+            return
+        account_id = folder.account_id.id
+        names = sorted({name for names in plan.categories.values() for name in names})
+        tag_ids = {}
+        if names:
+            cr = self.env.cr
+            execute_values(
+                cr,
+                "INSERT INTO maildesk_tag (account_id, name, color, create_uid, write_uid, "
+                "create_date, write_date) VALUES %s ON CONFLICT (account_id, name) DO NOTHING",
+                [(account_id, name, 0, self.env.uid, self.env.uid) for name in names],
+                template="(%s, %s, %s, %s, %s, (now() at time zone 'UTC'), "
+                         "(now() at time zone 'UTC'))",
+            )
+            cr.execute("SELECT name, id FROM maildesk_tag WHERE account_id = %s AND name = ANY(%s)",
+                       (account_id, names))
+            tag_ids = dict(cr.fetchall())
+            self.env["maildesk.tag"].invalidate_model()
+        self.env.cr.execute(
+            "DELETE FROM maildesk_message_tag_rel r USING maildesk_message m "
+            "WHERE r.message_id = m.id AND m.account_id = %s AND m.remote_id = ANY(%s)",
+            (account_id, list(plan.categories)),
+        )
+        pairs = [(remote_id, tag_ids[name]) for remote_id, names in plan.categories.items()
+                 for name in names if name in tag_ids]
+        if pairs:
+            execute_values(
+                self.env.cr,
+                "INSERT INTO maildesk_message_tag_rel (message_id, tag_id) "
+                "SELECT m.id, v.tag_id FROM (VALUES %%s) AS v(remote_id, tag_id) "
+                "JOIN maildesk_message m ON m.account_id = %d AND m.remote_id = v.remote_id "
+                "ON CONFLICT DO NOTHING" % account_id,
+                pairs, template="(%s, %s::int)", page_size=len(pairs),
+            )
+
+    def _resolve_removed(self, folder, removed_ids, client, folders):
+        """Graph says "removed" for a delete and for a move alike: ask where each is.
+
+        Gone → deleted here. In another synced folder → the same record moves (tags,
+        links and a loaded body stay). Still in this folder (moved away and back) → kept.
+        Anywhere else → it leaves the mirror. Returns the change in this folder's count and
+        the folders that received mail.
+        """
+        self.env.cr.execute(
+            "SELECT remote_id, id FROM maildesk_message "
+            "WHERE account_id = %s AND folder_id = %s AND remote_id = ANY(%s)",
+            (folder.account_id.id, folder.id, removed_ids),
+        )
+        local = dict(self.env.cr.fetchall())
+        if not local:
+            return 0, set()
+        locations = self._look_up_folders(client, list(local))
+        to_delete, moves = [], []
+        for remote_id, message_id in local.items():
+            parent = locations.get(remote_id)
+            if parent == folder.remote_id:
+                continue
+            if parent in folders:
+                moves.append((message_id, *folders[parent]))
+            else:
+                to_delete.append(message_id)
+        if to_delete:
+            self.env.cr.execute("DELETE FROM maildesk_message WHERE id = ANY(%s)", (to_delete,))
+        if moves:
+            execute_values(
+                self.env.cr,
+                "UPDATE maildesk_message m SET folder_id = v.folder_id, seen_round = v.round_no "
+                "FROM (VALUES %s) AS v(id, folder_id, round_no) WHERE m.id = v.id",
+                moves, template="(%s::int, %s::int, %s::int)", page_size=len(moves),
+            )
+        return -(len(to_delete) + len(moves)), {destination for _id, destination, _round in moves}
+
+    def _look_up_folders(self, client, remote_ids):
+        """remote id → its current parentFolderId, or None when Outlook no longer has it."""
+        locations = {}
+        for start in range(0, len(remote_ids), LOOKUP_CHUNK):
+            locations.update(client.locate_messages(remote_ids[start:start + LOOKUP_CHUNK]))
+        return locations
