@@ -156,6 +156,8 @@ _SETTING_RULES = {
     "removed_reason": (str, None),
     "upload_budget_bytes": (int, 1),
     "upload_window": (int, 1),
+    "send_limit": (int, 1),
+    "send_window": (int, 1),
 }
 
 

@@ -9,6 +9,7 @@ from .call import READ_SCOPES, WRITE_SCOPES, bad_request, not_found
 from .folders import next_page_link, paging_args, resolve_folder
 from .input import attachment_fields, message_fields
 from .list_filter import FilterError, parse_filter
+from .message_search import Search, SearchError, search_page
 from .shapes import (
     MESSAGE_FIELDS,
     UnknownPropertyError,
@@ -111,17 +112,63 @@ def _ordering(call):
     return key, direction == "desc", field.lower() == "receiveddatetime"
 
 
+def _listed(mailbox, folder, sources, ordering, predicate, skip, top):
+    """``(messages, more follow)`` of one page of a listing in the ``ordering`` that
+    ``_ordering`` read."""
+    key, descending, indexed = ordering
+    if indexed:
+        # Each folder walks its date index; merging them keeps a page cheap even
+        # over a huge folder.
+        messages = heapq.merge(
+            *(mailbox.folder_messages(source, descending) for source in sources),
+            key=key, reverse=descending)
+    else:
+        messages = itertools.chain.from_iterable(
+            mailbox.folder_messages(source) for source in sources)
+    if folder is not None and folder.is_search_folder:
+        messages = filter(folder.search.matches, messages)
+    if predicate is not None:
+        messages = filter(predicate, messages)
+    if not indexed:
+        messages = iter(sorted(messages, key=key, reverse=descending))
+    page = list(itertools.islice(messages, skip, skip + top + 1))
+    return page[:top], len(page) > top
+
+
+def _search(call):
+    """The parsed ``$search`` (``None`` when absent), refusing what Graph refuses with it.
+
+    Graph documents that ``$search`` takes neither ``$filter`` nor ``$orderby``; the code
+    and wording of its 400 are inferred.
+    """
+    text = call.args.get("$search")
+    if text is None:
+        return None
+    for option in ("$filter", "$orderby"):
+        if call.args.get(option) is not None:
+            raise bad_request("The query parameter '%s' is not supported with '$search'."
+                              % option, "ErrorInvalidUrlQuery")
+    try:
+        return Search(text)
+    except SearchError as error:
+        raise bad_request("Syntax error in the $search value: %s." % error,
+                          "ErrorInvalidUrlQuery") from error
+
+
 def list_messages(call, folder_ref=None):
-    """GET /me/messages or /me/mailFolders/{id}/messages: one page, newest first."""
+    """GET /me/messages or /me/mailFolders/{id}/messages: one page, newest first (ranked
+    by relevance with ``$search``)."""
     call.require(READ_SCOPES)
     top, skip = paging_args(call, DEFAULT_MESSAGE_PAGE)
     select, expand = message_select(call), expand_attachments(call)
-    key, descending, indexed = _ordering(call)
-    try:
-        predicate = parse_filter(call.args.get("$filter"))
-    except FilterError as error:
-        raise bad_request("The $filter clause '%s' is not supported." % error,
-                          "ErrorInvalidUrlQuery") from error
+    search = _search(call)
+    if search is None:
+        ordering = _ordering(call)
+        try:
+            predicate = parse_filter(call.args.get("$filter"))
+        except FilterError as error:
+            raise bad_request("The $filter clause '%s' is not supported." % error,
+                              "ErrorInvalidUrlQuery") from error
     mailbox = call.mailbox
     with mailbox.lock:
         folder = resolve_folder(call, folder_ref) if folder_ref else None
@@ -131,23 +178,10 @@ def list_messages(call, folder_ref=None):
             sources = mailbox.search_folder_sources(folder)
         else:
             sources = [folder]
-        if indexed:
-            # Each folder walks its date index; merging them keeps a page cheap even
-            # over a huge folder.
-            messages = heapq.merge(
-                *(mailbox.folder_messages(source, descending) for source in sources),
-                key=key, reverse=descending)
+        if search is not None:
+            page, has_more = search_page(mailbox, folder, sources, search, skip, top)
         else:
-            messages = itertools.chain.from_iterable(
-                mailbox.folder_messages(source) for source in sources)
-        if folder is not None and folder.is_search_folder:
-            messages = filter(folder.search.matches, messages)
-        if predicate is not None:
-            messages = filter(predicate, messages)
-        if not indexed:
-            messages = iter(sorted(messages, key=key, reverse=descending))
-        page = list(itertools.islice(messages, skip, skip + top + 1))
-        has_more = len(page) > top
+            page, has_more = _listed(mailbox, folder, sources, ordering, predicate, skip, top)
         if folder is None:
             context, path = "users('%s')/messages" % mailbox.user_id, "/me/messages"
         else:
@@ -156,7 +190,7 @@ def list_messages(call, folder_ref=None):
             path = "/me/mailFolders/%s/messages" % folder_id
         payload = {
             "@odata.context": call.context(context),
-            "value": [render(call, message, select, expand) for message in page[:top]],
+            "value": [render(call, message, select, expand) for message in page],
         }
         if has_more:
             payload["@odata.nextLink"] = next_page_link(call, path, top, skip)

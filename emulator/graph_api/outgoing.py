@@ -73,12 +73,29 @@ def message_from_mime(mailbox, raw):
     return message
 
 
+def check_send_rate(state, mailbox):
+    """Count one message against the mailbox's sending limit, or refuse it with 429.
+
+    Called once a message is known to be sendable: a refused one never counts. Microsoft
+    documents the limit (30 messages a minute), not the answer past it; the status, code
+    and wording here are inferred (ErrorExceededMessageLimit is the code clients meet when
+    Outlook stops a mailbox's sending for its daily limit).
+    """
+    settings = state.settings
+    wait = state.send_rate.try_submit(mailbox.email, settings.send_limit, settings.send_window)
+    if wait is not None:
+        raise GraphRefusal(429, "ErrorExceededMessageLimit",
+                           "Message submission rate limit exceeded.",
+                           headers={"Retry-After": str(wait)})
+
+
 def send(state, mailbox, message, save_to_sent=True, request_format="json", request=None):
     """Send an unsaved message: file the Sent Items copy, log it, deliver it.
 
     Returns the Sent Items copy (``None`` when not saved).
     """
     check_recipients(message)
+    check_send_rate(state, mailbox)
     now = int(time.time())
     message.sent = message.received = now
     message.is_read, message.is_draft = True, False
@@ -106,6 +123,7 @@ def send_draft(state, mailbox, draft):
         if current is None or not current.is_draft:
             raise bad_request("Only draft messages can be sent.", "ErrorInvalidOperation")
         check_sender(mailbox, current)
+        check_send_rate(state, mailbox)
         sent = mailbox.move_message(
             current, mailbox.folder("sentitems"),
             is_draft=False, is_read=True, sent=now, received=now,

@@ -1,8 +1,11 @@
-"""Graph's request-rate limit for mail: 10,000 requests per 10 minutes per app and mailbox.
+"""Sliding-window limits: Graph's request rate and Exchange's sending rate.
 
-A sliding window of admission times per (app, mailbox). A request past the limit is
-answered 429 ApplicationThrottled with the seconds until the oldest admission leaves the
-window as ``Retry-After``.
+- Requests: 10,000 per 10 minutes per app and mailbox; past it, 429 ApplicationThrottled.
+- Sending: about 30 messages per minute per mailbox, whichever app sends.
+
+Each is a window of admission times per key; past the limit the answer carries the
+seconds until the oldest admission leaves the window, as ``Retry-After``. A refused
+attempt is not counted: it never happened, so repeating it after the wait succeeds.
 """
 
 import collections
@@ -11,18 +14,18 @@ import threading
 import time
 
 
-class RequestRate:
-    """Counts admitted Graph requests per (client id, mailbox) over a sliding window."""
+class SlidingWindow:
+    """Counts admissions per key over a sliding window."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._admitted = collections.defaultdict(collections.deque)
 
-    def try_admit(self, client_id, mailbox, limit, window, now=None):
-        """Admit one request: ``None`` when it may go on, else the seconds to wait."""
+    def try_admit(self, key, limit, window, now=None):
+        """Admit one: ``None`` when it may go on, else the seconds to wait."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            times = self._admitted[(client_id, mailbox.lower())]
+            times = self._admitted[key]
             while times and times[0] <= now - window:
                 times.popleft()
             if len(times) >= limit:
@@ -34,3 +37,19 @@ class RequestRate:
         """Forget every admission (a reset tenant starts with a full allowance)."""
         with self._lock:
             self._admitted.clear()
+
+
+class RequestRate(SlidingWindow):
+    """Graph requests per (client id, mailbox)."""
+
+    def try_admit(self, client_id, mailbox, limit, window, now=None):
+        """Admit one request of ``client_id`` on ``mailbox``."""
+        return super().try_admit((client_id, mailbox.lower()), limit, window, now=now)
+
+
+class SendRate(SlidingWindow):
+    """Messages submitted per mailbox."""
+
+    def try_submit(self, mailbox, limit, window, now=None):
+        """Count one message sent from ``mailbox``."""
+        return super().try_admit(mailbox.lower(), limit, window, now=now)

@@ -19,7 +19,7 @@ from ..server.chaos import Chaos
 from ..server.concurrency import MailboxConcurrency
 from ..server.faults import FaultQueue
 from ..server.request_log import RequestLog
-from ..server.request_rate import RequestRate
+from ..server.request_rate import RequestRate, SendRate
 from ..server.upload_budget import UploadBudget
 
 # The tenant every emulated user belongs to. Any tenant name is accepted in URLs.
@@ -38,6 +38,9 @@ REMOVED_REASONS = ("deleted", "changed")
 # Outlook's documented upload limit: 150 MB per mailbox in any 5 minutes.
 DEFAULT_UPLOAD_BUDGET_BYTES = 150 * 1024 * 1024
 DEFAULT_UPLOAD_WINDOW = 300
+# Exchange Online's sending limit: 30 messages per minute per mailbox.
+DEFAULT_SEND_LIMIT = 30
+DEFAULT_SEND_WINDOW = 60
 
 
 @dataclass
@@ -102,6 +105,8 @@ class Settings:
     removed_reason: str = REMOVED_REASONS[0]
     upload_budget_bytes: int = DEFAULT_UPLOAD_BUDGET_BYTES
     upload_window: int = DEFAULT_UPLOAD_WINDOW
+    send_limit: int = DEFAULT_SEND_LIMIT
+    send_window: int = DEFAULT_SEND_WINDOW
 
     def to_json(self):
         """The settings as the control API shows them."""
@@ -126,6 +131,7 @@ class EmulatorState:
         self.request_rate = RequestRate()
         self.upload_sessions = UploadSessions()
         self.upload_budget = UploadBudget()
+        self.send_rate = SendRate()
 
     def add_app(self, client_id, client_secret, redirect_uris, display_name="MailDesk"):
         """Register (or replace) an app with one valid secret."""
@@ -191,3 +197,4 @@ class EmulatorState:
             self.request_rate.clear()
             self.upload_sessions.clear()
             self.upload_budget.clear()
+            self.send_rate.clear()
