@@ -18,6 +18,7 @@
         "views/res_config_settings_views.xml",
         "views/maildesk_menus.xml",
         "views/maildesk_folder_views.xml",
+        "views/maildesk_message_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -148,6 +148,11 @@ class GraphClient:
         """Delete a message."""
         messages.delete_message(self._session, message_id)
 
+    def fetch_messages(self, message_ids, select=DEFAULT_LIST_FIELDS):
+        """``{id: message or None}``: the current list fields of each message (None: gone),
+        20 per ``$batch`` round trip."""
+        return messages.fetch_messages(self._session, message_ids, self.batch, select=select)
+
     def locate_messages(self, message_ids):
         """``{id: parentFolderId or None}``: where each message is now (None: gone)."""
         return messages.locate_messages(self._session, message_ids, self.batch)

@@ -77,30 +77,37 @@ def delete_message(session, message_id):
     session.request("DELETE", message_path(message_id))
 
 
-def locate_messages(session, message_ids, run_batch):
-    """Where each message is now: ``{id: parentFolderId}``, ``None`` for a message Outlook
-    no longer has. One ``$batch`` round trip per 20 ids (``run_batch`` sends them).
+def fetch_messages(session, message_ids, run_batch, select=("id", "parentFolderId")):
+    """The current state of each message: ``{id: message}``, ``None`` for a message
+    Outlook no longer has. One ``$batch`` round trip per 20 ids (``run_batch`` sends them).
 
     Graph's delta says "removed" both for a delete and for a move out of the folder; only
-    this lookup tells them apart. A sub-request that neither found nor missed the
-    message (throttled after its retries, failing) raises its typed error: the caller
-    decides nothing on a guess.
+    this lookup tells them apart (``parentFolderId`` says where the message is now). A
+    sub-request that neither found nor missed the message (throttled after its retries,
+    failing) raises its typed error: the caller decides nothing on a guess.
     """
     message_ids = list(message_ids)
+    query = "?$select=" + ",".join(select)
     answers = run_batch([
-        {"id": str(index), "method": "GET",
-         "url": message_path(message_id) + "?$select=id,parentFolderId"}
+        {"id": str(index), "method": "GET", "url": message_path(message_id) + query}
         for index, message_id in enumerate(message_ids)
     ])
-    locations = {}
+    found = {}
     for message_id, answer in zip(message_ids, answers, strict=True):
         status = answer["status"]
         if status == 200:
-            locations[message_id] = (answer.get("body") or {}).get("parentFolderId")
+            found[message_id] = answer.get("body") or {"id": message_id}
         elif status == 404:
-            locations[message_id] = None
+            found[message_id] = None
         else:
             headers = {name.lower(): value for name, value in (answer.get("headers") or {}).items()}
             raise error_for_response(status, json.dumps(answer.get("body") or {}), headers,
                                      retry_after=parse_retry_after(headers.get("retry-after")))
-    return locations
+    return found
+
+
+def locate_messages(session, message_ids, run_batch):
+    """Where each message is now: ``{id: parentFolderId}``, ``None`` when it is gone."""
+    found = fetch_messages(session, message_ids, run_batch)
+    return {message_id: (message or {}).get("parentFolderId") if message else None
+            for message_id, message in found.items()}

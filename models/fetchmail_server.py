@@ -2,6 +2,8 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import mute_logger
 
 _logger = logging.getLogger(__name__)
 
@@ -88,8 +90,13 @@ class FetchmailServer(models.Model):
         account = self.maildesk_account_id
         try:
             account._check_sync_ready()
-            account._request_sync()
+            # A worker syncing the mailbox right now holds and rewrites the rows this
+            # marks due: the write then fails to serialize, and is not needed then.
+            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                account._request_sync()
         except UserError as error:
             if raise_exception:
                 raise
             _logger.info("MailDesk %s: fetch skipped: %s", account.email, error)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            _logger.info("MailDesk %s: being synced right now, fetch skipped", account.email)

@@ -36,17 +36,9 @@ class DatabaseMailboxSlots:
         deadline = None if timeout is None else time.monotonic() + timeout
         cursor = sql_db.db_connect(self._dbname).cursor()
         try:
-            taken = []
             while True:
-                for key in self._keys():
-                    if len(taken) == count:
-                        break
-                    if key in taken:
-                        continue
-                    cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_SPACE, key))
-                    if cursor.fetchone()[0]:
-                        taken.append(key)
-                if len(taken) == count:
+                taken = self._try_take(cursor, count)
+                if taken:
                     with self._lock:
                         self._held.append((cursor, taken))
                     return True
@@ -57,6 +49,19 @@ class DatabaseMailboxSlots:
         except BaseException:
             self._close(cursor)
             raise
+
+    def _try_take(self, cursor, count):
+        """All ``count`` slots at once, or none: holding some while waiting for the rest
+        would let two batches each hold half the slots and wait for each other."""
+        taken = []
+        for key in self._keys():
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_SPACE, key))
+            if cursor.fetchone()[0]:
+                taken.append(key)
+                if len(taken) == count:
+                    return taken
+        cursor.execute("SELECT pg_advisory_unlock_all()")
+        return []
 
     def release(self, count=1):
         """Give back the slots of one earlier ``acquire`` of ``count``."""

@@ -88,6 +88,7 @@ class MaildeskAccount(models.Model):
     is_authorized = fields.Boolean("Mailbox Authorized", compute="_compute_setup_steps")
     oauth_configuration_error = fields.Text(compute="_compute_oauth_configuration_error")
     folder_ids = fields.One2many("maildesk.folder", "account_id", string="Folders")
+    message_count = fields.Integer("Mirrored Messages", compute="_compute_message_count")
     history_months = fields.Integer(
         "History (months)", default=0,
         help="How far back to load mail: 0 loads all of it; otherwise older mail is left "
@@ -114,6 +115,12 @@ class MaildeskAccount(models.Model):
             account.is_outgoing_confirmed = any(
                 server.maildesk_confirmed for server in account.sudo().outgoing_server_ids
             )
+
+    def _compute_message_count(self):
+        counts = dict(self.env["maildesk.message"]._read_group(
+            [("account_id", "in", self.ids)], ["account_id"], ["__count"]))
+        for account in self:
+            account.message_count = counts.get(account, 0)
 
     @api.depends("provider")
     def _compute_oauth_configuration_error(self):
@@ -204,6 +211,13 @@ class MaildeskAccount(models.Model):
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
+
+    def action_view_messages(self):
+        """The mirrored messages of this mailbox, in the message list."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("maildesk.maildesk_message_action")
+        action["context"] = {"search_default_account_id": self.id}
+        return action
 
     def _request_sync(self):
         """Make these mailboxes' folder trees and synced folders due now and wake the

@@ -55,6 +55,9 @@ class MaildeskAccountFolderTree(models.AbstractModel):
         domain = [("account_id", "=", self.id)]
         total = folders.search_count(domain)
         synced = folders.search_count([*domain, ("sync_enabled", "=", True)])
+        if preselect and synced:
+            # Inbox and Sent Items start syncing now, not at the workers' next round.
+            self.env["maildesk.sync.engine"].sudo()._trigger_workers()
         message = self.env._("%(total)s folders, %(synced)s selected for sync.",
                              total=total, synced=synced)
         if not preselect and (stats["created"] or stats["removed"]):

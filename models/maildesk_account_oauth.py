@@ -132,6 +132,9 @@ class MaildeskAccountOAuth(models.AbstractModel):
             "granted_scopes": " ".join(sorted(result.granted_scopes)),
         })
         self._update_connection_state()
+        if self.state == "active":
+            # Signed in again after a refusal: the folders that were waiting sync now.
+            self._request_sync()
         self.message_post(body=self.env._(
             "Connected to Outlook as %(email)s by %(user)s.",
             email=signed_in, user=self.env.user.name,
@@ -179,15 +182,17 @@ class MaildeskAccountOAuth(models.AbstractModel):
             )
             return tokens.token_cache
 
-    def _call_graph(self, operation):
+    def _call_graph(self, operation, background=False):
         """Run `operation(client)` against this mailbox and return its result.
 
         Authorization failures are counted (and may suspend the mailbox); every failure
-        becomes a UserError that says what happened and what to do.
+        becomes a UserError that says what happened and what to do. `background` work
+        uses the sync client's short waits.
         """
         self.ensure_one()
+        client = self._graph_client_for_sync() if background else self._graph_client()
         try:
-            with self._graph_client() as client:
+            with client:
                 result = operation(client)
         except (ReauthorizationRequired, ClientConfigurationError, AuthenticationFailed) as error:
             raise UserError(self._register_auth_failure(error)) from error

@@ -62,6 +62,13 @@ class MaildeskFolder(models.Model):
     backfill_link = fields.Char(groups="base.group_system", copy=False)
     watch_due_date = fields.Datetime(groups="base.group_system", copy=False, index=True)
     round_no = fields.Integer(groups="base.group_system", copy=False, default=0)
+    pending_removed_ids = fields.Text(
+        groups="base.group_system", copy=False,
+        help="Ids Outlook reported removed that could not be looked up yet (JSON list).")
+    returned_ids = fields.Text(
+        groups="base.group_system", copy=False,
+        help="Messages that left the folder and came back: Outlook's delta stream no longer "
+        "reports them, so they are read by id until the next full round (JSON list).")
 
     _sql_constraints = [
         ("remote_id_unique", "unique(account_id, remote_id)",
@@ -85,13 +92,25 @@ class MaildeskFolder(models.Model):
                     "those folders for sync instead.", folder.complete_name))
 
     def write(self, vals):
-        stopped = self.browse()
+        stopped = started = self.browse()
         if "sync_enabled" in vals and not vals["sync_enabled"]:
             stopped = self.filtered("sync_enabled")
+        elif vals.get("sync_enabled"):
+            started = self.filtered(lambda folder: not folder.sync_enabled)
         result = super().write(vals)
         if stopped:
             stopped._forget_mirror()
+        if started:
+            # A folder just ticked starts syncing now, not at the workers' next round.
+            self.env["maildesk.sync.engine"].sudo()._trigger_workers()
         return result
+
+    def action_view_messages(self):
+        """The mirrored messages of this folder, in the message list."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("maildesk.maildesk_message_action")
+        action["context"] = {"search_default_folder_id": self.id}
+        return action
 
     def _forget_mirror(self):
         """A folder that is no longer synced leaves the mirror: its mail and cursors go,

@@ -90,6 +90,15 @@ class MaildeskMessage(models.Model):
                 "changed in MailDesk."))
         return super().write(vals)
 
+    def action_read_body(self):
+        """Show Message (form button): fetch the body once so the form can show it.
+
+        A button, not a computed field: the web client reads on a read-only cursor, and
+        the first read of a body writes it.
+        """
+        for message in self:
+            message.read_body()
+
     def read_body(self, allow_remote_images=False):
         """The message's sanitized HTML body, fetched from Outlook on the first call.
 

@@ -7,6 +7,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..graph import (
     AuthenticationFailed,
@@ -30,6 +31,7 @@ RUN_BUDGET_SECONDS = 45
 # A request Graph asks to wait on for longer than this ends the step; the folder waits.
 MAX_INLINE_WAIT = 5
 ERROR_BACKOFF_MAX = 900
+WAKEUP_DELAY_SECONDS = 2
 WORKER_XMLID = "maildesk.ir_cron_maildesk_sync_worker_%d"
 
 
@@ -52,8 +54,14 @@ class MaildeskSyncEngine(models.AbstractModel):
         deadline = time.monotonic() + RUN_BUDGET_SECONDS
         done = 0
         while time.monotonic() < deadline:
-            if not (self._sync_next_folder_tree() or self._sync_next_folder()):
-                break
+            try:
+                if not (self._sync_next_folder_tree() or self._sync_next_folder()):
+                    break
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                # Another worker changed the row this one was claiming since this
+                # transaction began: nothing was done, claim again on a fresh snapshot.
+                self.env.cr.rollback()
+                continue
             done += 1
         remaining = self._count_due_work()
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
@@ -117,20 +125,30 @@ class MaildeskSyncEngine(models.AbstractModel):
         each, the one synced longest ago, so no mailbox starves another.
         """
         cr = self.env.cr
+        # A claim may fail to serialize (see _cron_sync_worker): no bad query to log.
         cr.execute(self._due_folders_query("""
              ORDER BY (f.watch_due_date IS NULL
                        OR f.watch_due_date <= %(now)s) DESC,
                       f.last_sync_date ASC NULLS FIRST, f.id
              LIMIT 1
              FOR NO KEY UPDATE OF f SKIP LOCKED
-        """), {"now": fields.Datetime.now()})
+        """), {"now": fields.Datetime.now()}, log_exceptions=False)
         row = cr.fetchone()
         if not row:
             return False
         folder = self.env["maildesk.folder"].sudo().browse(row[0])
         try:
+            account = folder.account_id
             self.env["maildesk.folder.sync"]._sync_step(folder)
             cr.commit()  # pylint: disable=invalid-commit
+            self._date_cycle_after_commit(account)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            # Another worker committed rows this page writes too (two folders meeting a
+            # mailbox's new categories at once): nothing is wrong with the folder, the
+            # page is applied again on a fresh snapshot, as Odoo retries a request.
+            cr.rollback()
+            _logger.info("MailDesk folder %s: concurrent update, the page is applied again",
+                         row[0])
         except Exception:
             cr.rollback()
             _logger.exception("MailDesk folder %s: sync step failed", row[0])
@@ -152,6 +170,7 @@ class MaildeskSyncEngine(models.AbstractModel):
     def _sync_next_folder_tree(self):
         """Claim an account whose folder tree is due and reconcile it; False when none."""
         cr = self.env.cr
+        # A claim may fail to serialize (see _cron_sync_worker): no bad query to log.
         cr.execute("""
             SELECT id FROM maildesk_account
              WHERE active AND state = 'active'
@@ -159,7 +178,7 @@ class MaildeskSyncEngine(models.AbstractModel):
              ORDER BY folders_due_date ASC NULLS FIRST, id
              LIMIT 1
              FOR NO KEY UPDATE SKIP LOCKED
-        """, {"now": fields.Datetime.now()})
+        """, {"now": fields.Datetime.now()}, log_exceptions=False)
         row = cr.fetchone()
         if not row:
             return False
@@ -168,7 +187,7 @@ class MaildeskSyncEngine(models.AbstractModel):
             # No savepoint: what the reconciliation applied before a failure is harmless
             # (applying it again changes nothing), and the failure bookkeeping the account
             # recorded must stay.
-            account._call_graph(account._sync_folder_tree)
+            account._call_graph(account._sync_folder_tree, background=True)
         except UserError as error:
             # The failure is recorded on the account already; the mailbox tries again at
             # its next cycle and its cycle is not dated.
@@ -180,6 +199,16 @@ class MaildeskSyncEngine(models.AbstractModel):
             self._complete_cycles(account)
         cr.commit()  # pylint: disable=invalid-commit
         return True
+
+    def _date_cycle_after_commit(self, account):
+        """Date the mailbox's cycle in a transaction of its own: two workers finishing
+        folders of one mailbox at once may clash on its row, and that clash must never
+        cost the page just committed."""
+        try:
+            self._complete_cycles(account)
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            self.env.cr.rollback()
 
     def _complete_cycles(self, accounts):
         """Date a mailbox's cycle once none of its synced folders is still due."""
@@ -195,9 +224,12 @@ class MaildeskSyncEngine(models.AbstractModel):
                 account.incoming_server_ids.filtered(lambda s: s.state == "done").date = now
 
     def _count_due_work(self):
+        """Due folders this worker could claim now: one another worker holds is not work
+        left for this one (counting it would make Odoo re-run this job in a busy loop)."""
         cr = self.env.cr
-        cr.execute("SELECT count(*) FROM (%s) due" % self._due_folders_query(),
-                   {"now": fields.Datetime.now()})
+        cr.execute("SELECT count(*) FROM (%s FOR NO KEY UPDATE OF f SKIP LOCKED) due"
+                   % self._due_folders_query(), {"now": fields.Datetime.now()},
+                   log_exceptions=False)
         return cr.fetchone()[0]
 
     def _schedule_wakeup(self):
@@ -213,7 +245,10 @@ class MaildeskSyncEngine(models.AbstractModel):
         """)
         at = self.env.cr.fetchone()[0]
         if at:
-            self._trigger_workers(at=max(at, fields.Datetime.now()))
+            # Never "now": what is due now is either claimable (Odoo re-runs a job that
+            # reported work left) or held by another worker, which is busy with it.
+            soonest = fields.Datetime.now() + timedelta(seconds=WAKEUP_DELAY_SECONDS)
+            self._trigger_workers(at=max(at, soonest))
 
 
 class MaildeskFolderSync(models.AbstractModel):
@@ -231,7 +266,14 @@ class MaildeskFolderSync(models.AbstractModel):
                 and not folder.backfill_link:
             self._start_rounds(folder)
         elif folder.sync_state in ("error", "paused"):
-            folder.sync_state = "incremental" if not folder.backfill_link else "backfill"
+            # Back where the failure left it. A full round that failed on its first page
+            # has no backfill link yet, yet it is not over: only its end sets 100 %.
+            if folder.backfill_link:
+                folder.sync_state = "backfill"
+            elif folder.backfill_progress < 100:
+                folder.sync_state = "initial"
+            else:
+                folder.sync_state = "incremental"
         watch_due = not folder.watch_due_date or folder.watch_due_date <= now
         try:
             # A page is applied whole or not at all: a failure halfway (a lookup throttled
@@ -251,6 +293,7 @@ class MaildeskFolderSync(models.AbstractModel):
                           "last_error": account._graph_failure_message(error)})
         except (ReauthorizationRequired, ClientConfigurationError, AuthenticationFailed) as error:
             folder.last_error = account._register_auth_failure(error)
+            self._park_mailbox(folder, now + self.env["maildesk.sync.engine"]._interval())
         except GraphError as error:
             folder.write({
                 "last_error": account._graph_failure_message(error),
@@ -261,6 +304,17 @@ class MaildeskFolderSync(models.AbstractModel):
                 folder.write({"last_error": False, "retry_after": False})
         folder.last_sync_date = fields.Datetime.now()
 
+    def _park_mailbox(self, folder, until):
+        """Every synced folder of the mailbox would meet the same refusal: they all wait
+        until ``until``, so that the auth failure threshold counts sync cycles, not the
+        folders one run happens to reach. A folder another worker holds is left alone."""
+        self.env.cr.execute("""
+            UPDATE maildesk_folder SET retry_after = %s WHERE id IN (
+                SELECT id FROM maildesk_folder WHERE account_id = %s AND sync_enabled
+                   FOR NO KEY UPDATE SKIP LOCKED)
+        """, (until, folder.account_id.id))
+        self.env["maildesk.folder"].invalidate_model(["retry_after"])
+
     def _start_rounds(self, folder):
         """A new full round (the backfill) and a new watch, from nothing."""
         folder.write({
@@ -270,6 +324,10 @@ class MaildeskFolderSync(models.AbstractModel):
             "backfill_link": False,
             "watch_due_date": False,
             "backfill_progress": 0,
+            # The sweep at the end of the new round settles whatever was still pending,
+            # and the new stream reports every message the folder holds.
+            "pending_removed_ids": False,
+            "returned_ids": False,
         })
 
     def _restart_stream(self, folder, was_watch):
@@ -300,25 +358,25 @@ class MaildeskFolderSync(models.AbstractModel):
             self._start_rounds(folder)
             return
         page = self._first_page(client, folder, folder.delta_link or None, since=since)
-        gained = self.env["maildesk.sync.page"]._apply_page(folder, page, client)
+        # Outlook sends old mail again when it changes or moves in: the history limit
+        # holds for the watch as for the backfill.
+        gained = self.env["maildesk.sync.page"]._apply_page(
+            folder, page, client, skip_older_than=self._history_cutoff(folder))
         vals = {"delta_link": page.cursor, "local_count": folder.local_count + gained}
         if page.is_final:
+            self.env["maildesk.sync.page"]._refresh_returned(
+                folder, client, skip_older_than=self._history_cutoff(folder))
             vals["local_count"] = self._local_count(folder)
             interval = self.env["maildesk.sync.engine"]._interval()
             vals["watch_due_date"] = fields.Datetime.now() + interval
             vals.update(self._remote_counts(client, folder))
         folder.write(vals)
-        if page.is_final:
-            self.env["maildesk.sync.engine"]._complete_cycles(folder.account_id)
 
     def _backfill_page(self, folder, client):
         """The next page of the full round, newest first; at its end the folder is whole."""
         page = self._first_page(client, folder, folder.backfill_link or None)
-        cutoff = None
-        if folder.account_id.history_months:
-            cutoff = fields.Datetime.now() - relativedelta(months=folder.account_id.history_months)
-        gained = self.env["maildesk.sync.page"]._apply_page(folder, page, client,
-                                                            skip_older_than=cutoff)
+        gained = self.env["maildesk.sync.page"]._apply_page(
+            folder, page, client, skip_older_than=self._history_cutoff(folder))
         local_count = folder.local_count + gained
         if page.is_final:
             local_count = self._sweep(folder)
@@ -340,12 +398,19 @@ class MaildeskFolderSync(models.AbstractModel):
             "backfill_progress": min(99.0, 100.0 * local_count / total) if total else 0,
         })
 
+    def _history_cutoff(self, folder):
+        """Mail received before this stays in Outlook only (None: all of it is mirrored)."""
+        months = folder.account_id.history_months
+        return fields.Datetime.now() - relativedelta(months=months) if months else None
+
     def _sweep(self, folder):
         """After a full round: what the round did not return is no longer in the folder."""
         cr = self.env.cr
+        # IS NOT TRUE: the page upsert inserts rows without the flag (NULL), and NOT NULL
+        # would spare every message a round inserted once and never saw again.
         cr.execute(
             "DELETE FROM maildesk_message WHERE folder_id = %s AND seen_round < %s "
-            "AND NOT is_local_pending",
+            "AND is_local_pending IS NOT TRUE",
             (folder.id, folder.round_no),
         )
         if cr.rowcount:

@@ -1,9 +1,12 @@
+import json
 import logging
 
 from psycopg2.extras import execute_values
 
 from odoo import api, models
+from odoo.tools import mute_logger
 
+from ..graph import TransientError
 from ..sync.page_plan import plan_page
 
 _logger = logging.getLogger(__name__)
@@ -41,27 +44,76 @@ class MaildeskSyncPage(models.AbstractModel):
             _logger.warning("MailDesk %s: message %s stored as far as it goes: %s",
                             folder.account_id.email, remote_id[-12:], "; ".join(problems))
         folders = self._synced_folders(folder.account_id)
-        placed = self._placement(folder, plan, folders, skip_older_than)
-        self._match_partners(plan)
-        delta = self._upsert(folder, plan, placed, folders)
-        self._merge_updates(folder, plan)
-        self._rewrite_tags(folder, plan)
-        elsewhere = {folder_id for folder_id, _round in placed.values()} - {folder.id}
-        if plan.removed:
-            removed_here, moved_to = self._resolve_removed(folder, plan.removed, client, folders)
-            delta += removed_here
+        delta, elsewhere = self._store_items(folder, plan, folders, skip_older_than)
+        pending = json.loads(folder.pending_removed_ids or "[]")
+        to_resolve = list(dict.fromkeys(pending + plan.removed))
+        if to_resolve:
+            gained, moved_to, unresolved = self._settle(
+                folder, to_resolve, client, folders, skip_older_than)
+            delta += gained
             elsewhere |= moved_to
-        # Mail that landed in another synced folder (moved meanwhile) changes its count.
-        if elsewhere:
-            self._recount(elsewhere)
+            if unresolved or pending:
+                folder.pending_removed_ids = json.dumps(unresolved) if unresolved else False
+        self._recount(elsewhere)
         self.env["maildesk.message"].invalidate_model()
         return delta
 
+    @api.model
+    def _refresh_returned(self, folder, client, skip_older_than=None):
+        """Read again the messages that came back to ``folder`` after leaving it.
+
+        Outlook's delta stream took them for gone when they left and never reports them
+        again, changes included, until a new full round: so they are looked up by id at
+        the end of every round of the stream instead.
+        """
+        folder = folder.sudo()
+        returned = json.loads(folder.returned_ids or "[]")
+        if not returned:
+            return
+        folders = self._synced_folders(folder.account_id)
+        _gained, moved_to, _unresolved = self._settle(
+            folder, returned, client, folders, skip_older_than)
+        self._recount(moved_to | {folder.id})
+        self.env["maildesk.message"].invalidate_model()
+
+    def _store_items(self, folder, plan, folders, skip_older_than):
+        """Write a plan's items; return the change in this folder's count and the other
+        folders that received mail."""
+        placed = self._placement(folder, plan, folders, skip_older_than)
+        self._match_partners(plan)
+        gained = self._upsert(folder, plan, placed, folders)
+        self._merge_updates(folder, plan)
+        self._rewrite_tags(folder, plan)
+        return gained, {folder_id for folder_id, _round in placed.values()} - {folder.id}
+
+    def _settle(self, folder, remote_ids, client, folders, skip_older_than):
+        """Resolve ids reported removed from ``folder`` (or that came back to it) by asking
+        Outlook where each is now; remember the ones back in this folder."""
+        removed_here, moved_to, unresolved, back = self._resolve_removed(
+            folder, remote_ids, client, folders)
+        gained = removed_here
+        if back:
+            back_gained, back_elsewhere = self._store_items(
+                folder, plan_page(back, []), folders, skip_older_than)
+            gained += back_gained
+            moved_to |= back_elsewhere
+        settled = set(remote_ids) - set(unresolved)
+        returned = set(json.loads(folder.returned_ids or "[]"))
+        returned = (returned - settled) | {item["id"] for item in back}
+        folder.returned_ids = json.dumps(sorted(returned)) if returned else False
+        return gained, moved_to, unresolved
+
     def _recount(self, folder_ids):
-        """Exact local counts for these folders (one statement)."""
-        self.env.cr.execute(
-            "UPDATE maildesk_folder f SET local_count = (SELECT count(*) FROM maildesk_message m "
-            "WHERE m.folder_id = f.id) WHERE f.id = ANY(%s)", (list(folder_ids),))
+        """Exact local counts for these folders. A folder another worker holds is left
+        alone (its own round recounts it): waiting on it could deadlock two workers."""
+        if not folder_ids:
+            return
+        self.env.cr.execute("""
+            UPDATE maildesk_folder f SET local_count = (
+                SELECT count(*) FROM maildesk_message m WHERE m.folder_id = f.id)
+             WHERE f.id IN (SELECT id FROM maildesk_folder WHERE id = ANY(%s)
+                            FOR NO KEY UPDATE SKIP LOCKED)
+        """, (list(folder_ids),))
         self.env["maildesk.folder"].invalidate_model(["local_count"])
 
     def _synced_folders(self, account):
@@ -79,7 +131,9 @@ class MaildeskSyncPage(models.AbstractModel):
 
         An item lives in the folder its ``parentFolderId`` names when that is another
         synced folder (delta rounds are not snapshots: a message may have moved since);
-        in an unsynced one it is not mirrored at all.
+        in an unsynced one it is not mirrored at all. Mail received before
+        ``skip_older_than`` is not added either; a row mirrored while it was younger still
+        takes what the item says, as a partial update.
         """
         placed = {}
         for remote_id, values in plan.upserts.items():
@@ -93,6 +147,7 @@ class MaildeskSyncPage(models.AbstractModel):
             received = values.get("received_date")
             if skip_older_than and received and received < skip_older_than:
                 del placed[remote_id]
+                plan.updates[remote_id] = values
         return placed
 
     def _match_partners(self, plan):
@@ -177,14 +232,18 @@ class MaildeskSyncPage(models.AbstractModel):
         tag_ids = {}
         if names:
             cr = self.env.cr
-            execute_values(
-                cr,
-                "INSERT INTO maildesk_tag (account_id, name, color, create_uid, write_uid, "
-                "create_date, write_date) VALUES %s ON CONFLICT (account_id, name) DO NOTHING",
-                [(account_id, name, 0, self.env.uid, self.env.uid) for name in names],
-                template="(%s, %s, %s, %s, %s, (now() at time zone 'UTC'), "
-                         "(now() at time zone 'UTC'))",
-            )
+            # A category another worker created since this transaction began fails to
+            # serialize here; the engine applies the page again, so it is no bad query.
+            with mute_logger("odoo.sql_db"):
+                execute_values(
+                    cr,
+                    "INSERT INTO maildesk_tag (account_id, name, color, create_uid, write_uid, "
+                    "create_date, write_date) VALUES %s ON CONFLICT (account_id, name) "
+                    "DO NOTHING",
+                    [(account_id, name, 0, self.env.uid, self.env.uid) for name in names],
+                    template="(%s, %s, %s, %s, %s, (now() at time zone 'UTC'), "
+                             "(now() at time zone 'UTC'))",
+                )
             cr.execute("SELECT name, id FROM maildesk_tag WHERE account_id = %s AND name = ANY(%s)",
                        (account_id, names))
             tag_ids = dict(cr.fetchall())
@@ -210,28 +269,36 @@ class MaildeskSyncPage(models.AbstractModel):
         """Graph says "removed" for a delete and for a move alike: ask where each is.
 
         Gone → deleted here. In another synced folder → the same record moves (tags,
-        links and a loaded body stay). Still in this folder (moved away and back) → kept.
-        Anywhere else → it leaves the mirror. Returns the change in this folder's count and
-        the folders that received mail.
+        links and a loaded body stay). Back in this folder (moved away and back) → kept,
+        and returned as an item to store (it may have changed, or been dropped here while
+        it was away). Anywhere else → it leaves the mirror.
+
+        Returns the change in this folder's count, the folders that received mail, the
+        ids that could not be looked up now (throttled, failing: they wait for the next
+        page, while this page and its cursor are kept, so a throttling storm never makes
+        the engine replay a stale cursor), and the items back in this folder.
         """
         self.env.cr.execute(
             "SELECT remote_id, id FROM maildesk_message "
             "WHERE account_id = %s AND folder_id = %s AND remote_id = ANY(%s)",
-            (folder.account_id.id, folder.id, removed_ids),
+            (folder.account_id.id, folder.id, list(removed_ids)),
         )
         local = dict(self.env.cr.fetchall())
-        if not local:
-            return 0, set()
-        locations = self._look_up_folders(client, list(local))
-        to_delete, moves = [], []
-        for remote_id, message_id in local.items():
-            parent = locations.get(remote_id)
-            if parent == folder.remote_id:
+        found, unresolved = self._look_up(client, list(removed_ids))
+        to_delete, moves, back = [], [], []
+        for remote_id in removed_ids:
+            if remote_id in unresolved:
                 continue
-            if parent in folders:
-                moves.append((message_id, *folders[parent]))
+            item = found.get(remote_id)
+            parent = item.get("parentFolderId") if item else None
+            if parent == folder.remote_id:
+                back.append(item)
+            elif remote_id not in local:
+                continue
+            elif parent in folders:
+                moves.append((local[remote_id], *folders[parent]))
             else:
-                to_delete.append(message_id)
+                to_delete.append(local[remote_id])
         if to_delete:
             self.env.cr.execute("DELETE FROM maildesk_message WHERE id = ANY(%s)", (to_delete,))
         if moves:
@@ -241,11 +308,17 @@ class MaildeskSyncPage(models.AbstractModel):
                 "FROM (VALUES %s) AS v(id, folder_id, round_no) WHERE m.id = v.id",
                 moves, template="(%s::int, %s::int, %s::int)", page_size=len(moves),
             )
-        return -(len(to_delete) + len(moves)), {destination for _id, destination, _round in moves}
+        moved_to = {destination for _id, destination, _round in moves}
+        return -(len(to_delete) + len(moves)), moved_to, unresolved, back
 
-    def _look_up_folders(self, client, remote_ids):
-        """remote id → its current parentFolderId, or None when Outlook no longer has it."""
-        locations = {}
+    def _look_up(self, client, remote_ids):
+        """``(found, unresolved)``: remote id → the message's list fields as Outlook has
+        them now (None when it is gone), and the ids Graph could not answer for now."""
+        found, unresolved = {}, []
         for start in range(0, len(remote_ids), LOOKUP_CHUNK):
-            locations.update(client.locate_messages(remote_ids[start:start + LOOKUP_CHUNK]))
-        return locations
+            chunk = remote_ids[start:start + LOOKUP_CHUNK]
+            try:
+                found.update(client.fetch_messages(chunk))
+            except TransientError:
+                unresolved.extend(chunk)
+        return found, unresolved

@@ -5,5 +5,8 @@ from . import test_account_tour
 from . import test_folder_tree
 from . import test_mail_servers
 from . import test_message_body
+from . import test_message_views
 from . import test_setup_tour
 from . import test_sync_engine
+from . import test_sync_recovery
+from . import test_sync_scenarios

@@ -49,6 +49,15 @@ class MaildeskEmulatorCase(HttpCase):
             "name": "Demo mailbox", "email": DEMO_EMAIL, "sender_name": "Demo User",
         })
 
+    def inbox_folder(self, **vals):
+        """The account's Inbox as a mirrored folder, without running a sync."""
+        folders = self.control("GET", f"/mailboxes/{DEMO_EMAIL}/folders")["folders"]
+        inbox = next(f for f in folders if f["wellKnownName"] == "inbox")
+        return self.env["maildesk.folder"].sudo().create({
+            "account_id": self.account.id, "remote_id": inbox["id"], "name": "Inbox",
+            "well_known_name": "inbox", "sync_enabled": True, **vals,
+        })
+
     def run_sync_workers(self, worker=1):
         """Run Manually on a sync worker cron, on a cursor of its own as Odoo's cron runner
         gives it: the worker commits after every page."""

@@ -228,6 +228,25 @@ class TestFolderTree(MaildeskEmulatorCase):
                         line.sync_enabled = True
         self.assertTrue(receipts.sync_enabled)
 
+    def test_folders_ticked_for_sync_wake_the_workers(self):
+        workers = self.env["maildesk.sync.engine"].sudo()._worker_crons()
+
+        def woken():
+            triggers = self.env["ir.cron.trigger"].sudo().search(
+                [("cron_id", "in", workers.ids)])
+            crons = triggers.cron_id
+            triggers.unlink()
+            return crons
+
+        woken()
+        self.fetch()
+        self.assertEqual(woken(), workers,
+                         "Inbox and Sent Items, ticked by the first fetch, start at once")
+        self.by_path("Inbox/Receipts").sync_enabled = True
+        self.assertEqual(woken(), workers)
+        self.by_path("Inbox/Receipts").sync_enabled = False
+        self.assertFalse(woken(), "unticking leaves nothing to sync")
+
 
 @tagged("post_install", "-at_install")
 class TestFolderTreeTour(MaildeskEmulatorCase):

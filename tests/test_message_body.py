@@ -42,12 +42,7 @@ class TestMessageBody(MaildeskEmulatorCase):
     def setUp(self):
         super().setUp()
         self.authorize()
-        folders = self.control("GET", f"/mailboxes/{DEMO_EMAIL}/folders")["folders"]
-        inbox = next(f for f in folders if f["wellKnownName"] == "inbox")
-        self.inbox = self.env["maildesk.folder"].sudo().create({
-            "account_id": self.account.id, "remote_id": inbox["id"], "name": "Inbox",
-            "well_known_name": "inbox", "sync_enabled": True,
-        })
+        self.inbox = self.inbox_folder()
         self.bob = new_test_user(self.env, "md_bob", groups="maildesk.group_maildesk_user")
 
     def deliver(self, body, subject="Hello", body_type="html", attachments=()):

@@ -7,6 +7,7 @@ serves Odoo at http://localhost:8069 until Ctrl-C.
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -22,7 +23,7 @@ DATABASE = os.environ.get("MAILDESK_DEMO_DB", "maildesk_demo")
 HTTP_PORT = int(os.environ.get("MAILDESK_HTTP_PORT", "8069"))
 HTTP_INTERFACE = os.environ.get("MAILDESK_HTTP_INTERFACE", "127.0.0.1")
 EMULATOR_PORT = int(os.environ.get("MAILDESK_EMULATOR_PORT", "8443"))
-
+CALLBACK_PATH = "/maildesk/oauth/callback"
 
 
 def start_emulator():
@@ -57,6 +58,43 @@ def start_emulator():
             f"is port {EMULATOR_PORT} free? Set MAILDESK_EMULATOR_PORT to another one."
         )
     return process, json.loads(line)
+
+
+def emulator_control(endpoints, method, path, payload=None):
+    """Call the emulator's control API (over its own CA) and return the JSON answer."""
+    request = urllib.request.Request(
+        endpoints["control"] + path,
+        method=method,
+        data=json.dumps(payload).encode() if payload is not None else None,
+        headers={"Content-Type": "application/json"},
+    )
+    context = ssl.create_default_context(cafile=endpoints["ca_file"])
+    with urllib.request.urlopen(request, context=context, timeout=10) as answer:
+        return json.loads(answer.read() or b"null")
+
+
+def register_callback(endpoints):
+    """Let the demo app send the browser back to the port Odoo serves on.
+
+    The seeded app knows the callback on port 8069 only; with another MAILDESK_HTTP_PORT
+    the sign-in page would refuse the redirect URI."""
+    wanted = [f"http://{host}:{HTTP_PORT}{CALLBACK_PATH}" for host in ("localhost", "127.0.0.1")]
+    apps = emulator_control(endpoints, "GET", "/apps")["apps"]
+    app = next((app for app in apps if app["client_id"] == DEMO_CLIENT_ID), None)
+    known = app["redirect_uris"] if app else []
+    if all(uri in known for uri in wanted):
+        return
+    emulator_control(
+        endpoints,
+        "POST",
+        "/apps",
+        {
+            "client_id": DEMO_CLIENT_ID,
+            "client_secret": DEMO_CLIENT_SECRET,
+            "redirect_uris": known + [uri for uri in wanted if uri not in known],
+            "display_name": app["display_name"] if app else "MailDesk",
+        },
+    )
 
 
 def configure_for_emulator(endpoints):
@@ -110,6 +148,7 @@ def main():
     emulator, endpoints = start_emulator()
     odoo = None
     try:
+        register_callback(endpoints)
         fresh = not odoo_env.database_exists(DATABASE)
         print(
             f"maildesk: {'creating' if fresh else 'updating'} database {DATABASE} ...", flush=True

@@ -1,4 +1,4 @@
-"""`make test`: lint, the pure-Python suites, then a fresh Odoo database with maildesk's tests.
+"""`make test`: lint, the pure-Python suites, a fresh Odoo database with maildesk's tests, the soak.
 
 Every suite's counts are added up into one closing line, `N passed, N failed[, N skipped]`.
 A skipped Odoo test counts as failed: Odoo skips browser tests silently when Chromium or
@@ -197,12 +197,20 @@ def run_odoo(tally, keep_db=False):
             odoo_env.drop_database(database)
 
 
+def run_soak(tally, keep_db=False):
+    banner("chaos soak: Outlook at random against two sync workers, one killed now and then")
+    # Its own process: it imports Odoo as a library and needs a database of its own.
+    command = [sys.executable, str(odoo_env.REPO / "tools" / "chaos_soak.py")]
+    soak = subprocess.run(command + (["--keep-db"] if keep_db else []), cwd=odoo_env.REPO)
+    tally.add("chaos soak", *((1, 0) if soak.returncode == 0 else (0, 1)))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["lint", "pytest", "odoo"], action="append")
+    parser.add_argument("--only", choices=["lint", "pytest", "odoo", "soak"], action="append")
     parser.add_argument("--keep-db", action="store_true", help="keep the test database afterwards")
     options = parser.parse_args()
-    only = set(options.only or ["lint", "pytest", "odoo"])
+    only = set(options.only or ["lint", "pytest", "odoo", "soak"])
     tally = Tally()
     started = time.monotonic()
     try:
@@ -214,6 +222,8 @@ def main():
             run_pytest(tally)
         if "odoo" in only:
             run_odoo(tally, keep_db=options.keep_db)
+        if "soak" in only:
+            run_soak(tally, keep_db=options.keep_db)
     except odoo_env.PrerequisiteMissing as missing:
         odoo_env.fail(str(missing))
     banner(f"summary ({time.monotonic() - started:.0f}s)")
