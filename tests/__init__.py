@@ -4,6 +4,7 @@ from . import test_account_states_tour
 from . import test_account_tour
 from . import test_folder_tree
 from . import test_mail_servers
+from . import test_mailbox_slots
 from . import test_message_body
 from . import test_message_views
 from . import test_setup_tour

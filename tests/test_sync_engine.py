@@ -154,3 +154,21 @@ class TestSyncEngine(MaildeskSyncCase):
         self.sync_until_idle()
         self.assert_mirror_equals_truth()
         self.assertEqual(self.inbox.sudo().round_no, 1, "no full re-read was needed")
+
+    def test_expired_state_in_the_middle_of_the_backfill_round(self):
+        engine = self.env["maildesk.sync.engine"].sudo()
+        for _step in range(8):
+            with self.registry.cursor() as cr:
+                engine.with_env(engine.env(cr=cr))._sync_next_folder()
+            self.env.invalidate_all()
+            if self.inbox.sync_state == "backfill":
+                break
+        self.assertEqual(self.inbox.sync_state, "backfill")
+        self.assertTrue(self.inbox.sudo().backfill_link)
+        gone = self.control(
+            "GET", f"/mailboxes/{DEMO_EMAIL}/folders/inbox/messages?limit=1")["messages"][0]
+        self.outlook("DELETE", f"/messages/{gone['id']}")
+        self.outlook("POST", f"/folders/{self.inbox.remote_id}/expire-delta")
+        self.sync_until_idle()
+        self.assertEqual(self.inbox.sudo().round_no, 2, "the round started again")
+        self.assert_mirror_equals_truth()
