@@ -172,3 +172,32 @@ class TestSyncEngine(MaildeskSyncCase):
         self.sync_until_idle()
         self.assertEqual(self.inbox.sudo().round_no, 2, "the round started again")
         self.assert_mirror_equals_truth()
+
+    def test_new_mail_during_a_long_backfill_shows_within_one_cycle(self):
+        engine = self.env["maildesk.sync.engine"].sudo()
+
+        def step():
+            with self.registry.cursor() as cr:
+                engine.with_env(engine.env(cr=cr))._sync_next_folder()
+            self.env.invalidate_all()
+
+        for _step in range(8):
+            step()
+            if self.inbox.sync_state == "backfill":
+                break
+        self.assertEqual(self.inbox.sync_state, "backfill")
+        fresh = self.deliver(subject="Arrived during the backfill")
+        self.make_due()  # one sync interval later
+        arrived = self.env["maildesk.message"]
+        # Folders whose watch is due come before any backfill page: Sent Items and the
+        # Inbox are both due, so at most two steps.
+        for _step in range(2):
+            step()
+            arrived = self.env["maildesk.message"].sudo().search(
+                [("remote_id", "=", fresh["id"]), ("folder_id", "=", self.inbox.id)])
+            if arrived:
+                break
+        self.assertTrue(arrived, "new mail does not wait for the backfill")
+        self.assertEqual(self.inbox.sync_state, "backfill", "the backfill is not over yet")
+        self.sync_until_idle()
+        self.assert_mirror_equals_truth()
