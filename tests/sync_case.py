@@ -125,6 +125,21 @@ class MaildeskSyncCase(MaildeskEmulatorCase):
         self.fail("the sync did not settle: %s" % folders.mapped(
             lambda f: (f.complete_name, f.sync_state, f.last_error)))
 
+    def sync_step(self):
+        """One worker step (one page of the next due folder), on a cursor of its own."""
+        engine = self.env["maildesk.sync.engine"].sudo()
+        with self.registry.cursor() as cr:
+            engine.with_env(engine.env(cr=cr))._sync_next_folder()
+        self.env.invalidate_all()
+
+    def sync_into_backfill(self):
+        """Worker steps until the Inbox is part way through its backfill."""
+        for _step in range(8):
+            self.sync_step()
+            if self.inbox.sync_state == "backfill":
+                return
+        self.fail("the Inbox did not reach its backfill: %s" % self.inbox.sync_state)
+
     def make_due(self):
         """A sync interval went by."""
         self.env["maildesk.folder"].sudo().search([]).write(

@@ -16,13 +16,7 @@ class TestSyncEngine(MaildeskSyncCase):
         self.assertGreater(total, 80, "the demo Inbox must span several pages")
         self.assertTrue(self.inbox.sync_enabled and self.sent.sync_enabled)
 
-        engine = self.env["maildesk.sync.engine"].sudo()
-        for _step in range(6):
-            with self.registry.cursor() as cr:
-                engine.with_env(engine.env(cr=cr))._sync_next_folder()
-            self.env.invalidate_all()
-            if self.inbox.sync_state == "backfill":
-                break
+        self.sync_into_backfill()
         newest = self.control(
             "GET", f"/mailboxes/{DEMO_EMAIL}/folders/inbox/messages?limit=5")["messages"]
         local_ids = set(self.mirror(self.inbox))
@@ -156,14 +150,7 @@ class TestSyncEngine(MaildeskSyncCase):
         self.assertEqual(self.inbox.sudo().round_no, 1, "no full re-read was needed")
 
     def test_expired_state_in_the_middle_of_the_backfill_round(self):
-        engine = self.env["maildesk.sync.engine"].sudo()
-        for _step in range(8):
-            with self.registry.cursor() as cr:
-                engine.with_env(engine.env(cr=cr))._sync_next_folder()
-            self.env.invalidate_all()
-            if self.inbox.sync_state == "backfill":
-                break
-        self.assertEqual(self.inbox.sync_state, "backfill")
+        self.sync_into_backfill()
         self.assertTrue(self.inbox.sudo().backfill_link)
         gone = self.control(
             "GET", f"/mailboxes/{DEMO_EMAIL}/folders/inbox/messages?limit=1")["messages"][0]
@@ -174,25 +161,14 @@ class TestSyncEngine(MaildeskSyncCase):
         self.assert_mirror_equals_truth()
 
     def test_new_mail_during_a_long_backfill_shows_within_one_cycle(self):
-        engine = self.env["maildesk.sync.engine"].sudo()
-
-        def step():
-            with self.registry.cursor() as cr:
-                engine.with_env(engine.env(cr=cr))._sync_next_folder()
-            self.env.invalidate_all()
-
-        for _step in range(8):
-            step()
-            if self.inbox.sync_state == "backfill":
-                break
-        self.assertEqual(self.inbox.sync_state, "backfill")
+        self.sync_into_backfill()
         fresh = self.deliver(subject="Arrived during the backfill")
         self.make_due()  # one sync interval later
         arrived = self.env["maildesk.message"]
         # Folders whose watch is due come before any backfill page: Sent Items and the
         # Inbox are both due, so at most two steps.
         for _step in range(2):
-            step()
+            self.sync_step()
             arrived = self.env["maildesk.message"].sudo().search(
                 [("remote_id", "=", fresh["id"]), ("folder_id", "=", self.inbox.id)])
             if arrived:

@@ -41,18 +41,6 @@ class _Records(logging.Handler):
 
 @tagged("post_install", "-at_install")
 class TestSyncScenarios(MaildeskSyncCase):
-    def sync_into_backfill(self):
-        """Worker steps, each on a cursor of its own, until the Inbox is part way through
-        its backfill."""
-        engine = self.env["maildesk.sync.engine"].sudo()
-        for _step in range(8):
-            with self.registry.cursor() as cr:
-                engine.with_env(engine.env(cr=cr))._sync_next_folder()
-            self.env.invalidate_all()
-            if self.inbox.sync_state == "backfill":
-                return
-        self.fail("the Inbox did not reach its backfill: %s" % self.inbox.sync_state)
-
     def time_passes(self):
         """A sync interval went by and every wait Outlook asked for is over."""
         past = fields.Datetime.now() - timedelta(seconds=1)

@@ -23,7 +23,7 @@ from ..mailstore.message import (
 )
 from ..server.http_util import json_response
 from .mime_delivery import message_from_mime_b64
-from .routing import ControlError, answer, compile_routes, request_json
+from .routing import ControlError, answer, compile_routes, found, request_json
 
 
 def folder_summary(mailbox, folder):
@@ -69,23 +69,15 @@ def message_summary(mailbox, message):
 
 def _mailbox(state, email):
     user = state.user(email)
-    if user is None or user.mailbox is None:
-        raise ControlError("no mailbox %s" % email, status=404)
-    return user.mailbox
+    return found(user.mailbox if user is not None else None, "mailbox %s" % email)
 
 
 def _folder(mailbox, ref):
-    folder = mailbox.folder(ref)
-    if folder is None:
-        raise ControlError("no folder %s" % ref, status=404)
-    return folder
+    return found(mailbox.folder(ref), "folder %s" % ref)
 
 
 def _message(mailbox, ref):
-    message = mailbox.message(ref)
-    if message is None:
-        raise ControlError("no message %s" % ref, status=404)
-    return message
+    return found(mailbox.message(ref), "message %s" % ref)
 
 
 def _address(value, name):

@@ -14,6 +14,13 @@ class ControlError(Exception):
         self.status = status
 
 
+def found(value, what):
+    """``value``, or a 404 control error naming ``what`` (e.g. "no folder X")."""
+    if value is None:
+        raise ControlError("no %s" % what, status=404)
+    return value
+
+
 def request_json(request):
     """The JSON object a control call sent (``{}`` for an empty body)."""
     data = request.get_data()

@@ -7,7 +7,7 @@ from ..server.faults import FaultSpecError
 from ..server.http_util import json_response
 from ..state.model import REMOVED_REASONS, ClientSecret
 from .chaos_setting import chaos_setting_json, parse_chaos_setting
-from .routing import ControlError, answer, compile_routes, request_json
+from .routing import ControlError, answer, compile_routes, found, request_json
 
 
 def handle_control(request, path, state):
@@ -32,10 +32,7 @@ def _boolean(body, name, default=False):
 
 
 def _known_user(state, email):
-    user = state.user(email)
-    if user is None:
-        raise ControlError("no user %s" % email, status=404)
-    return user
+    return found(state.user(email), "user %s" % email)
 
 
 def _reset(request, state):
@@ -87,9 +84,7 @@ def _change_secret(request, state, client_id):
     new_secret = _string(body, "client_secret", required=False)
     expired = _boolean(body, "expired")
     with state.lock:
-        app = state.apps.get(client_id)
-        if app is None:
-            raise ControlError("no app %s" % client_id, status=404)
+        app = found(state.apps.get(client_id), "app %s" % client_id)
         if new_secret is not None:
             # Rotation replaces the secret: the old value stops working at once.
             app.secrets = [ClientSecret(new_secret, expired=expired)]
@@ -127,8 +122,8 @@ def _revoke(request, state):
     body = request_json(request)
     user = _known_user(state, _string(body, "email"))
     client_id = _string(body, "client_id", required=False)
-    if client_id is not None and state.app(client_id) is None:
-        raise ControlError("no app %s" % client_id, status=404)
+    if client_id is not None:
+        found(state.app(client_id), "app %s" % client_id)
     revoked = state.tokens.revoke(user.email, client_id)
     return json_response({"email": user.email, "client_id": client_id, "revoked": revoked})
 
