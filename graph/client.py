@@ -2,8 +2,8 @@
 
 import time
 
+from . import attachments, delta, folders, messages, send
 from . import batch as batching
-from . import delta, folders, messages, send
 from .delta import DEFAULT_LIST_FIELDS
 from .http import GraphSession
 
@@ -126,6 +126,28 @@ class GraphClient:
     def send_message(self, message, save_to_sent=True):
         """Send a Graph message resource."""
         send.send_message(self._session, message, save_to_sent=save_to_sent)
+
+    def create_draft(self, message):
+        """Save a new draft (a Graph message resource) in Drafts; returns it."""
+        return send.create_draft(self._session, message)
+
+    def create_response_draft(self, message_id, kind):
+        """A draft replying to ("reply", "reply_all") or forwarding ("forward") a message,
+        in its conversation; returns it."""
+        return send.create_response_draft(self._session, message_id, kind)
+
+    def add_attachment(self, message_id, name, content, content_type=None):
+        """Attach a file (bytes) to a draft; a large one goes through an upload session."""
+        attachments.add_attachment(self._session, message_id, name, content,
+                                   content_type=content_type)
+
+    def delete_attachment(self, message_id, attachment_id):
+        """Remove an attachment from a draft."""
+        messages.delete_attachment(self._session, message_id, attachment_id)
+
+    def permanent_delete(self, message_id):
+        """Delete a message for good (not into Recoverable Items)."""
+        messages.permanent_delete(self._session, message_id)
 
     def reply(self, message_id, comment="", reply_all=False, message=None):
         """Reply or reply all, keeping the conversation."""

@@ -13,6 +13,7 @@ Callers branch on the class, never on message text:
 - ``SyncStateExpired``: a delta cursor is no longer valid; start a fresh round.
 - ``TransientError``: network trouble or a server-side fault; try again later.
   - ``Throttled``: Microsoft asked to wait ``retry_after`` seconds.
+    - ``SendLimitExceeded``: the mailbox's sending limit; never retried by the client.
 """
 
 import json
@@ -102,6 +103,12 @@ class Throttled(TransientError):
     """Microsoft throttles this mailbox or app; wait ``retry_after`` seconds before retrying."""
 
 
+class SendLimitExceeded(Throttled):
+    """The mailbox sent more mail than Exchange accepts in a while (about 30 messages a
+    minute); ``retry_after`` says when the next one goes. Not retried: the limit is the
+    sender's, and waiting it out inside a request would hold the user and a worker."""
+
+
 class MessageTooLarge(GraphError):
     """The message or one of its parts is larger than Microsoft accepts (a request over
     about 4 MB, a file over 150 MB, a message over the mailbox's size limit)."""
@@ -111,6 +118,7 @@ class MessageTooLarge(GraphError):
 # documentation spells it ``syncStateNotFound``.
 SYNC_STATE_CODES = frozenset({"syncstatenotfound", "resyncrequired", "syncstateinvalid"})
 TOO_LARGE_CODES = frozenset({"errormessagesizeexceeded", "requestbodytoolarge"})
+SEND_LIMIT_CODES = frozenset({"errorexceededmessagelimit"})
 
 
 def _error_levels(content):
@@ -154,6 +162,8 @@ def error_for_response(status, content, headers, retry_after=None):
         return NotFound(message, **kwargs)
     if status == 413 or codes & TOO_LARGE_CODES:
         return MessageTooLarge(message, **kwargs)
+    if status == 429 and codes & SEND_LIMIT_CODES:
+        return SendLimitExceeded(message, retry_after=retry_after, **kwargs)
     if status == 429 or (status in (503, 504) and retry_after is not None):
         return Throttled(message, retry_after=retry_after, **kwargs)
     if status >= 500:

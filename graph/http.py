@@ -5,7 +5,9 @@ It adds the bearer token and MailDesk's standard headers, keeps at most
 (Exchange allows four per mailbox), retries what is safe to retry and turns failed
 answers into typed errors:
 
-- 429 and 503 are retried for every request: the service did nothing.
+- 429 and 503 are retried for every request: the service did nothing. The one
+  exception is the mailbox's sending limit (``SendLimitExceeded``), which is the
+  sender's to wait out, not the client's.
 - 502 and 504 (a gateway gave up; the mailbox may have acted) and broken connections
   are retried only for repeatable requests (GET, PATCH, DELETE, ...). A send, reply or
   move whose connection broke after it was sent raises ``TransientError`` with
@@ -31,7 +33,7 @@ from urllib.parse import urlsplit
 import requests
 import urllib3.exceptions
 
-from .errors import GraphError, Throttled, TransientError, error_for_response
+from .errors import GraphError, SendLimitExceeded, Throttled, TransientError, error_for_response
 from .mailbox_slots import ChainedSlots, mailbox_slots
 
 _logger = logging.getLogger(__name__)
@@ -335,7 +337,7 @@ class GraphSession:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         error = error_for_response(status, content, response.headers, retry_after)
         retryable = status in RETRY_ALWAYS or (idempotent and status in RETRY_IF_IDEMPOTENT)
-        if not retryable:
+        if not retryable or isinstance(error, SendLimitExceeded):
             raise error
         delay = self.retry_delay(retries, retry_after)
         if delay is not None:

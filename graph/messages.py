@@ -77,6 +77,21 @@ def delete_message(session, message_id):
     session.request("DELETE", message_path(message_id))
 
 
+def permanent_delete(session, message_id):
+    """Delete a message for good, past Recoverable Items (an unsent draft, a discarded one).
+
+    Raises ``NotFound`` when it is already gone.
+    """
+    session.request("POST", message_path(message_id) + "/permanentDelete")
+
+
+def delete_attachment(session, message_id, attachment_id):
+    """Remove one attachment from a draft."""
+    session.request(
+        "DELETE", "%s/attachments/%s" % (message_path(message_id), segment(attachment_id))
+    )
+
+
 def fetch_messages(session, message_ids, run_batch, select=("id", "parentFolderId")):
     """The current state of each message: ``{id: message}``, ``None`` for a message
     Outlook no longer has. One ``$batch`` round trip per 20 ids (``run_batch`` sends them).

@@ -87,6 +87,27 @@ def send_message(session, message, save_to_sent=True):
     )
 
 
+RESPONSE_ACTIONS = {"reply": "createReply", "reply_all": "createReplyAll",
+                    "forward": "createForward"}
+
+
+def create_draft(session, message):
+    """Save a Graph message resource as a new draft in Drafts; return the draft."""
+    return session.json("POST", "/me/messages", json=message)
+
+
+def create_response_draft(session, message_id, kind):
+    """A reply (``kind`` "reply"), reply-all ("reply_all") or forward ("forward") draft of
+    a message, saved in Drafts; return it.
+
+    Outlook fills it as its own Reply button would (recipients, subject, quoted original,
+    a forward's attachments) and keeps it in the original's conversation, which a plain
+    new draft would not be.
+    """
+    return session.json("POST", "%s/%s" % (message_path(message_id), RESPONSE_ACTIONS[kind]),
+                        json={})
+
+
 def reply(session, message_id, comment="", reply_all=False, message=None):
     """Reply (or reply all) in the original conversation.
 

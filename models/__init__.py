@@ -11,5 +11,10 @@ from . import maildesk_tag
 from . import maildesk_folder
 from . import maildesk_message
 from . import maildesk_message_attachment
+from . import maildesk_mailbox
+from . import maildesk_message_actions
+from . import maildesk_mail_compose
+from . import maildesk_mailbox_records
 from . import maildesk_sync_page
 from . import maildesk_sync_engine
+from . import ir_websocket

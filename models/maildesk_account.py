@@ -12,7 +12,10 @@ class MaildeskAccount(models.Model):
 
     _name = "maildesk.account"
     _description = "Mailbox Account"
-    _inherit = ["mail.thread", "maildesk.account.oauth", "maildesk.account.folder.tree"]
+    _inherit = [
+        "mail.thread", "bus.listener.mixin", "maildesk.account.oauth",
+        "maildesk.account.folder.tree",
+    ]
     _order = "name, id"
 
     name = fields.Char(
@@ -24,6 +27,9 @@ class MaildeskAccount(models.Model):
     email = fields.Char("Email Address", required=True, tracking=True)
     sender_name = fields.Char(
         help="Name shown to recipients of mail sent from this mailbox.",
+    )
+    signature = fields.Html(
+        help="Added to new mail, replies and forwards written in MailDesk from this mailbox.",
     )
     provider = fields.Selection(
         [("outlook", "Outlook")],

@@ -9,7 +9,17 @@ attachments travel exactly as Odoo built them.
 import logging
 from email.utils import formataddr, getaddresses, parseaddr
 
+from odoo.exceptions import UserError
+
+from ..graph import GraphError, MessageTooLarge, SendLimitExceeded
+
 _logger = logging.getLogger(__name__)
+
+# What Exchange answers when it refuses a message's recipients.
+RECIPIENT_ERROR_CODES = frozenset({
+    "errorinvalidrecipients", "errorrecipientnotfound", "errorinvalidaddress",
+    "errormailrecipientnotfound",
+})
 
 
 class MaildeskGraphMailSession:
@@ -20,12 +30,22 @@ class MaildeskGraphMailSession:
         self.smtp_from = smtp_from
 
     def send_message(self, message, smtp_from=None, smtp_to_list=None):
-        """Send one `email.message.EmailMessage` through the account's mailbox."""
+        """Send one `email.message.EmailMessage` through the account's mailbox.
+
+        Raises a UserError that says what to do when Outlook refuses the message (its
+        sending limit, the size, the recipients).
+        """
         account = self.account.sudo()
         self._address_from_mailbox(message, account)
         self._keep_blind_copies(message, smtp_to_list or [])
         mime = message.as_bytes()
-        account._call_graph(lambda client: client.send_mime(mime))
+        try:
+            account._call_graph(lambda client: client.send_mime(mime))
+        except UserError as error:
+            refusal = self._refusal_message(account, error.__cause__)
+            if refusal:
+                raise UserError(refusal) from error.__cause__
+            raise
         _logger.info(
             "MailDesk %s: sent %s to %d recipient(s) via Graph",
             account.email, message["Message-Id"], len(smtp_to_list or []),
@@ -33,16 +53,36 @@ class MaildeskGraphMailSession:
         return {}
 
     @staticmethod
+    def _refusal_message(account, error):
+        """The user's words for a send Outlook refused; None when the generic message of
+        ``_call_graph`` already says it."""
+        if not isinstance(error, GraphError):
+            return None
+        env = account.env
+        if isinstance(error, SendLimitExceeded):
+            return env._(
+                "Outlook accepts about 30 messages a minute from one mailbox; wait %(seconds)s "
+                "seconds and send again.", seconds=max(1, round(error.retry_after or 60)))
+        if isinstance(error, MessageTooLarge):
+            return env._(
+                "Outlook refused the message as too large (%(error)s). Remove or shrink some "
+                "attachments and send again.", error=error.message)
+        if (error.code or "").lower() in RECIPIENT_ERROR_CODES:
+            return env._(
+                "Outlook refused the recipients (%(error)s). Check the addresses and send "
+                "again.", error=error.message)
+        return None
+
+    @staticmethod
     def _address_from_mailbox(message, account):
-        """Microsoft sends only as the signed-in mailbox: keep the author's name, put the
-        mailbox address in From and the author's own address in Reply-To."""
+        """Microsoft sends only as the signed-in mailbox: From is the account's Sender Name
+        and address, whoever wrote the mail, and the author's own address goes to
+        Reply-To so that answers still reach them."""
         name, address = parseaddr(message["From"] or "")
-        if address.lower() == account.email:
-            return
-        if address and not message["Reply-To"]:
+        if address and address.lower() != account.email and not message["Reply-To"]:
             message["Reply-To"] = formataddr((name, address))
         del message["From"]
-        message["From"] = formataddr((name or account.sender_name or "", account.email))
+        message["From"] = formataddr((account.sender_name or name or "", account.email))
 
     @staticmethod
     def _keep_blind_copies(message, smtp_to_list):

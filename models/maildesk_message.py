@@ -40,14 +40,14 @@ class MaildeskMessage(models.Model):
         "eventMessageRequest for a meeting request.")
     subject = fields.Char(readonly=True, index="trigram")
     from_address = fields.Char("From (address)", readonly=True, index="trigram")
-    from_name = fields.Char("From", readonly=True)
-    to_recipients = fields.Text("To", readonly=True)
-    cc_recipients = fields.Text("Cc", readonly=True)
+    from_name = fields.Char("From", readonly=True, index="trigram")
+    to_recipients = fields.Text("To", readonly=True, index="trigram")
+    cc_recipients = fields.Text("Cc", readonly=True, index="trigram")
     bcc_recipients = fields.Text("Bcc", readonly=True)
     received_date = fields.Datetime("Received", readonly=True)
     sent_date = fields.Datetime("Sent", readonly=True)
     preview = fields.Text(readonly=True)
-    body = fields.Html(readonly=True, sanitize=False, prefetch=False,
+    body = fields.Html(readonly=True, sanitize=False, prefetch=False, index="trigram",
                        help="Sanitized when it is fetched (read_body), not on every write.")
     body_loaded = fields.Boolean(readonly=True)
     is_read = fields.Boolean("Read", readonly=True)
@@ -67,6 +67,10 @@ class MaildeskMessage(models.Model):
     partner_id = fields.Many2one("res.partner", "Contact", readonly=True, index="btree_not_null",
                                  ondelete="set null")
     web_link = fields.Char(readonly=True)
+    logged_message_ids = fields.Many2many(
+        "mail.message", "maildesk_message_logged_rel", "message_id", "mail_message_id",
+        string="Logged On", readonly=True, copy=False,
+        help="Where this mail was posted in Odoo: records' chatters it was logged on.")
     # The delta round that last saw this message in its folder: after a re-bootstrap,
     # what the new round did not return is swept.
     seen_round = fields.Integer(readonly=True, groups="base.group_system")
@@ -77,10 +81,15 @@ class MaildeskMessage(models.Model):
     ]
 
     def init(self):
-        # The message list pages by key (received_date, id) inside one folder.
+        # The message list pages by key (received_date, id): inside one folder, or across
+        # folders (All inboxes, search results) in date order.
         self.env.cr.execute("""
             CREATE INDEX IF NOT EXISTS maildesk_message_folder_received_idx
-                ON maildesk_message (folder_id, received_date DESC NULLS LAST, id DESC)
+                ON maildesk_message (folder_id, received_date DESC NULLS LAST, id DESC);
+            CREATE INDEX IF NOT EXISTS maildesk_message_received_idx
+                ON maildesk_message (received_date DESC NULLS LAST, id DESC);
+            CREATE INDEX IF NOT EXISTS maildesk_message_unread_idx
+                ON maildesk_message (folder_id) WHERE NOT is_read
         """)
 
     def write(self, vals):

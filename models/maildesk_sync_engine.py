@@ -4,10 +4,12 @@ import time
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
+from psycopg2.errors import InFailedSqlTransaction
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import mute_logger
 
 from ..graph import (
     AuthenticationFailed,
@@ -205,9 +207,14 @@ class MaildeskSyncEngine(models.AbstractModel):
         folders of one mailbox at once may clash on its row, and that clash must never
         cost the page just committed."""
         try:
-            self._complete_cycles(account)
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            # A clash here is expected and harmless (the other worker dates the cycle):
+            # not an error for the log.
+            with mute_logger("odoo.sql_db"):
+                self._complete_cycles(account)
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        except (*PG_CONCURRENCY_EXCEPTIONS_TO_RETRY, InFailedSqlTransaction):
+            # A failed flush at commit can leave the transaction aborted rather than
+            # raise the serialization failure itself.
             self.env.cr.rollback()
 
     def _complete_cycles(self, accounts):
@@ -362,6 +369,7 @@ class MaildeskFolderSync(models.AbstractModel):
         # holds for the watch as for the backfill.
         gained = self.env["maildesk.sync.page"]._apply_page(
             folder, page, client, skip_older_than=self._history_cutoff(folder))
+        self._notify_page(folder, page)
         vals = {"delta_link": page.cursor, "local_count": folder.local_count + gained}
         if page.is_final:
             self.env["maildesk.sync.page"]._refresh_returned(
@@ -377,6 +385,7 @@ class MaildeskFolderSync(models.AbstractModel):
         page = self._first_page(client, folder, folder.backfill_link or None)
         gained = self.env["maildesk.sync.page"]._apply_page(
             folder, page, client, skip_older_than=self._history_cutoff(folder))
+        self._notify_page(folder, page)
         local_count = folder.local_count + gained
         if page.is_final:
             local_count = self._sweep(folder)
@@ -397,6 +406,11 @@ class MaildeskFolderSync(models.AbstractModel):
             "local_count": local_count,
             "backfill_progress": min(99.0, 100.0 * local_count / total) if total else 0,
         })
+
+    def _notify_page(self, folder, page):
+        """Open mailbox screens refresh when a page brought or changed mail."""
+        if page.messages or page.removed:
+            self.env["maildesk.mailbox"]._notify_mailbox_changed(folder.account_id, [folder.id])
 
     def _history_cutoff(self, folder):
         """Mail received before this stays in Outlook only (None: all of it is mirrored)."""

@@ -20,6 +20,8 @@ MESSAGE_COLUMNS = (
 )
 # Graph JSON batching takes 20 requests per round trip.
 LOOKUP_CHUNK = 20
+# Mail sent from MailDesk shows at once as a local entry here, until Outlook's copy comes.
+SENT_ITEMS = "sentitems"
 
 
 class MaildeskSyncPage(models.AbstractModel):
@@ -54,6 +56,7 @@ class MaildeskSyncPage(models.AbstractModel):
             elsewhere |= moved_to
             if unresolved or pending:
                 folder.pending_removed_ids = json.dumps(unresolved) if unresolved else False
+        delta -= self._drop_superseded_local_entries(folder)
         self._recount(elsewhere)
         self.env["maildesk.message"].invalidate_model()
         return delta
@@ -81,6 +84,7 @@ class MaildeskSyncPage(models.AbstractModel):
         folders that received mail."""
         placed = self._placement(folder, plan, folders, skip_older_than)
         self._match_partners(plan)
+        self._adopt_local_entries(folder, plan, placed)
         gained = self._upsert(folder, plan, placed, folders)
         self._merge_updates(folder, plan)
         self._rewrite_tags(folder, plan)
@@ -165,6 +169,59 @@ class MaildeskSyncPage(models.AbstractModel):
         for values in plan.upserts.values():
             if "from_address" in values:
                 values["partner_id"] = partners.get(values["from_address"])
+
+    def _adopt_local_entries(self, folder, plan, placed):
+        """Outlook's copy of mail sent from MailDesk takes over the local Sent Items entry
+        written at send time (same Message-Id): the entry gets the copy's remote id, so
+        the upsert that follows overwrites it in place and the id the mailbox screen shows
+        stays the same. One statement for the page, and only in Sent Items, the one
+        folder local entries are written to."""
+        if folder.well_known_name != SENT_ITEMS:
+            return
+        pairs = [(remote_id, plan.upserts[remote_id]["internet_message_id"])
+                 for remote_id, (folder_id, _round) in placed.items()
+                 if folder_id == folder.id and plan.upserts[remote_id].get("internet_message_id")]
+        if not pairs:
+            return
+        account_id = folder.account_id.id
+        # The entry's body and files were what MailDesk sent; Outlook's copy is read on the
+        # next open, with its list of attachments.
+        execute_values(
+            self.env.cr,
+            "UPDATE maildesk_message m SET remote_id = v.remote_id, body_loaded = FALSE "
+            "FROM (VALUES %%s) AS v(remote_id, internet_message_id) "
+            "WHERE m.account_id = %d AND m.folder_id = %d AND m.is_local_pending "
+            "AND m.internet_message_id = v.internet_message_id "
+            "AND NOT EXISTS (SELECT 1 FROM maildesk_message o "
+            "WHERE o.account_id = %d AND o.remote_id = v.remote_id)"
+            % (account_id, folder.id, account_id),
+            pairs, template="(%s, %s)", page_size=len(pairs),
+        )
+
+    def _drop_superseded_local_entries(self, folder):
+        """Local Sent Items entries whose Outlook copy is mirrored as a row of its own go;
+        return how many.
+
+        That happens when the copy was stored while the send that wrote the entry had not
+        committed yet, so neither saw the other. Checked at every step of Sent Items: one
+        statement.
+        """
+        if folder.well_known_name != SENT_ITEMS:
+            return 0
+        self.env.cr.execute("""
+            DELETE FROM maildesk_message p
+             WHERE p.folder_id = %(folder)s AND p.is_local_pending
+               AND EXISTS (SELECT 1 FROM maildesk_message o
+                            WHERE o.folder_id = p.folder_id
+                              AND o.internet_message_id = p.internet_message_id
+                              AND o.is_local_pending IS NOT TRUE)
+            RETURNING p.id
+        """, {"folder": folder.id})
+        removed = [row[0] for row in self.env.cr.fetchall()]
+        if removed:
+            self.env["maildesk.mailbox"]._notify_mailbox_changed(
+                folder.account_id, [folder.id], removed_ids=removed)
+        return len(removed)
 
     def _upsert(self, folder, plan, placed, folders):
         """Insert new messages and overwrite known ones; return how many rows this

@@ -3,8 +3,12 @@ from . import test_account_oauth
 from . import test_account_states_tour
 from . import test_account_tour
 from . import test_folder_tree
+from . import test_mail_compose
 from . import test_mail_servers
+from . import test_mailbox_records
+from . import test_mailbox_screen
 from . import test_mailbox_slots
+from . import test_message_actions
 from . import test_message_body
 from . import test_message_views
 from . import test_setup_tour

@@ -216,8 +216,10 @@ class TestMailServers(MaildeskEmulatorCase):
         self.assertEqual(
             received["References"], "<start@customer.example.org> <question@customer.example.org>"
         )
-        self.assertEqual(received["From"].addresses[0].display_name, "Owner Person")
+        # Recipients see the mailbox's Sender Name; answers go to the author.
+        self.assertEqual(received["From"].addresses[0].display_name, "Demo User")
         self.assertEqual(received["Reply-To"].addresses[0].addr_spec, "owner@example.com")
+        self.assertEqual(received["Reply-To"].addresses[0].display_name, "Owner Person")
 
         [sent_copy] = [m for m in self.folder_messages("sentitems")
                        if m["internetMessageId"] == message_id]

@@ -14,6 +14,14 @@ ODOO_PATH = Path(os.environ.get("ODOO_PATH", "/opt/odoo18"))
 DB_HOST = os.environ.get("PGHOST", "127.0.0.1")
 DB_PORT = int(os.environ.get("PGPORT", "5432"))
 DB_USER = os.environ.get("PGUSER", "") or None
+# Installed beside MailDesk in the test and demo databases: a business app whose records
+# have a contact and accept mail, so the record beside each mail has something to show.
+COMPANION_APPS = ("crm",)
+
+
+def install_list():
+    """The modules to install: MailDesk and its companion apps."""
+    return ",".join(("maildesk", *COMPANION_APPS))
 
 
 class PrerequisiteMissing(Exception):

@@ -1,7 +1,8 @@
 """`make run`: the Microsoft cloud emulator with a demo mailbox, and Odoo with maildesk on it.
 
-Creates (or updates) the `maildesk_demo` database, points MailDesk at the emulator and
-serves Odoo at http://localhost:8069 until Ctrl-C.
+Creates (or updates) the `maildesk_demo` database, points MailDesk at the emulator, serves
+Odoo at http://localhost:8069 and, in a database without a MailDesk account, sets up and
+syncs the demo mailbox (tools/demo_mailbox.py); then serves until Ctrl-C.
 """
 
 import json
@@ -16,6 +17,9 @@ import urllib.request
 import odoo_env
 
 sys.path.insert(0, str(odoo_env.REPO))
+# After the path: it reads the demo user from the emulator's seeds too.
+import demo_mailbox
+
 # The demo app registered in the emulator (see emulator/README.md, "Seeded identities").
 from emulator.seeds.identities import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
@@ -158,7 +162,7 @@ def main():
                 "-d",
                 DATABASE,
                 "-i" if fresh else "-u",
-                "maildesk",
+                odoo_env.install_list() if fresh else "maildesk",
                 "--without-demo=all",
                 "--stop-after-init",
                 "--log-level=warn",
@@ -180,11 +184,19 @@ def main():
                 str(HTTP_PORT),
                 "--http-interface",
                 HTTP_INTERFACE,
+                # The mailbox is mirrored by Odoo's cron threads: say how many, so that an
+                # ~/.odoorc with max_cron_threads = 0 cannot leave the demo unsynced.
+                "--max-cron-threads",
+                "2",
                 "--log-level=warn",
             ),
             cwd=odoo_env.REPO,
         )
         if wait_until_serving(odoo):
+            odoo_url = f"http://localhost:{HTTP_PORT}"
+            inbox_id = demo_mailbox.provision(odoo_url, DATABASE, endpoints)
+            if inbox_id:
+                demo_mailbox.wait_for_inbox(odoo_url, DATABASE, inbox_id)
             print(
                 f"\nMailDesk demo is up: http://localhost:{HTTP_PORT}  "
                 "(login: admin / password: admin)\n"

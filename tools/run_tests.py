@@ -134,7 +134,7 @@ def run_odoo(tally, keep_db=False):
 
         started = time.monotonic()
         code = stream_odoo(
-            [*common, "-i", "maildesk", "--http-port", str(odoo_env.free_port())],
+            [*common, "-i", odoo_env.install_list(), "--http-port", str(odoo_env.free_port())],
             LOG_DIR / "odoo-install.log",
             watch_install,
         )
