@@ -6,7 +6,7 @@
     "author": "MailDesk contributors",
     "website": "https://github.com/maildesk/maildesk",
     "license": "LGPL-3",
-    "depends": ["mail", "microsoft_outlook"],
+    "depends": ["mail", "microsoft_outlook", "html_editor"],
     "external_dependencies": {"python": ["msal", "requests", "lxml"]},
     "data": [
         "security/maildesk_security.xml",
@@ -16,11 +16,18 @@
         "views/fetchmail_server_views.xml",
         "views/ir_mail_server_views.xml",
         "views/res_config_settings_views.xml",
+        "views/maildesk_mailbox_action.xml",
         "views/maildesk_menus.xml",
         "views/maildesk_folder_views.xml",
         "views/maildesk_message_views.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "maildesk/static/src/**/*",
+        ],
+        "web.assets_unit_tests": [
+            "maildesk/static/tests/mailbox/**/*",
+        ],
         "web.assets_tests": [
             "maildesk/static/tests/tours/*.js",
         ],

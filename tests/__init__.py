@@ -5,9 +5,11 @@ from . import test_account_tour
 from . import test_folder_tree
 from . import test_mail_compose
 from . import test_mail_servers
+from . import test_mailbox_js
 from . import test_mailbox_records
 from . import test_mailbox_screen
 from . import test_mailbox_slots
+from . import test_mailbox_tours
 from . import test_message_actions
 from . import test_message_body
 from . import test_message_views

@@ -20,6 +20,8 @@ import odoo_env
 LOG_DIR = odoo_env.RUN_DIR / "logs"
 LOG_LINE = re.compile(r"^\S+ \S+ \d+ (?P<level>[A-Z]+) (?P<db>\S+) (?P<logger>[\w.]+): (?P<msg>.*)")
 REPORT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
+# The browser's own count of the JavaScript unit tests (Hoot) it ran.
+HOOT_PASSED = re.compile(r"\[HOOT\] passed (\d+) tests")
 
 
 @dataclass
@@ -148,7 +150,7 @@ def run_odoo(tally, keep_db=False):
             return
 
         banner("Odoo: maildesk tests (at_install + post_install, browser tours included)")
-        seen = {"report": None, "skipped": [], "failures": 0}
+        seen = {"report": None, "skipped": [], "failures": 0, "hoot_passed": 0}
 
         def watch_tests(line):
             match = LOG_LINE.match(line)
@@ -163,6 +165,10 @@ def run_odoo(tally, keep_db=False):
             report = REPORT.search(message)
             if report:
                 seen["report"] = tuple(int(n) for n in report.groups())
+            hoot = HOOT_PASSED.search(message)
+            if hoot:
+                seen["hoot_passed"] += int(hoot.group(1))
+                print(line, flush=True)
             if level in ("ERROR", "CRITICAL", "WARNING") or " Starting " in message or report:
                 print(line, flush=True)
 
@@ -192,6 +198,13 @@ def run_odoo(tally, keep_db=False):
         if code != 0 and bad == 0:
             bad = 1
         tally.add("odoo tests", max(total - bad, 0), bad)
+        # The Hoot suite is one Odoo test that fails when any of its tests fails; a run
+        # that found none of them is a failure too, not a pass.
+        if seen["hoot_passed"]:
+            tally.add("js unit tests (Hoot)", seen["hoot_passed"])
+        else:
+            print("The browser ran no JavaScript unit test: counting them as failed", flush=True)
+            tally.add("js unit tests (Hoot)", failed=1)
     finally:
         if not keep_db:
             odoo_env.drop_database(database)
