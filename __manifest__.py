@@ -32,5 +32,10 @@
             "maildesk/static/tests/tours/*.js",
         ],
     },
+    "images": [
+        "static/description/mailbox.png",
+        "static/description/all_inboxes.png",
+        "static/description/mailbox_phone.png",
+    ],
     "application": True,
 }
