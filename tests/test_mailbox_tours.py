@@ -1,10 +1,16 @@
 import base64
+import threading
+import time
 from collections import deque
 from contextlib import contextmanager
+from datetime import timedelta
 from unittest.mock import patch
 
+from odoo import SUPERUSER_ID, api, fields
 from odoo.sql_db import TestCursor
 from odoo.tests import tagged
+
+from odoo.addons.bus.websocket import WebsocketConnectionHandler
 
 from .common import DEMO_EMAIL
 from .sync_case import MaildeskSyncCase
@@ -136,3 +142,45 @@ class TestMailboxTours(MaildeskSyncCase):
         lead = self.env["crm.lead"].search([("name", "=", "Need 40 chairs")])
         self.assertEqual(len(lead), 1)
         self.assertIn("Can you quote 40 chairs?", "".join(lead.message_ids.mapped("body")))
+
+    def test_new_mail_shows_without_reload(self):
+        self.deliver(subject="Live trigger")
+        self.sync()
+        arrived = threading.Event()
+
+        def outlook_gets_mail_once_the_screen_is_open():
+            # The tour opens "Live trigger" (marking it read) once the screen is up; then
+            # mail arrives and Odoo's sync worker runs, as its cron would, on its own cursor.
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not arrived.is_set():
+                with self.registry.cursor() as cr:
+                    cr.execute("SELECT is_read FROM maildesk_message WHERE subject = %s",
+                               ["Live trigger"])
+                    if cr.fetchone()[0]:
+                        break
+                time.sleep(0.3)
+            else:
+                return
+            self.deliver(subject="Live arrival")
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["maildesk.folder"].search([]).write(
+                    {"watch_due_date": fields.Datetime.now() - timedelta(seconds=1)})
+                env.flush_all()
+                env.ref("maildesk.ir_cron_maildesk_sync_worker_1").method_direct_trigger()
+            arrived.set()
+
+        outlook = threading.Thread(target=outlook_gets_mail_once_the_screen_is_open)
+        outlook.start()
+        # Odoo's test mode turns the bus websocket away; live updates need it.
+        allow_websocket = patch.object(WebsocketConnectionHandler, "websocket_allowed",
+                                       return_value=True)
+        try:
+            with allow_websocket:
+                self.start_tour("/odoo/maildesk", "maildesk_mailbox_live_tour",
+                                login="md_owner")
+        finally:
+            arrived.set()
+            outlook.join()
+        self.env.invalidate_all()
+        self.assertTrue(self.env["maildesk.message"].search([("subject", "=", "Live arrival")]))

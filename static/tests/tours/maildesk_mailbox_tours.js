@@ -313,3 +313,38 @@ tours.add("maildesk_mailbox_records_tour", {
         },
     ],
 });
+
+/**
+ * A sync brings mail while the screen is open: it shows without a reload.
+ */
+tours.add("maildesk_mailbox_live_tour", {
+    steps: () => [
+        openFolder("Inbox"),
+        {
+            content: "Remember this page, to tell a reload apart",
+            trigger: row("Live trigger", ".o_maildesk_unread"),
+            run() {
+                window.maildeskPageMark = true;
+            },
+        },
+        { content: "Open the mail", trigger: row("Live trigger"), run: "click" },
+        {
+            content: "New mail from the sync shows in the open list",
+            trigger: row("Live arrival", ".o_maildesk_unread"),
+            timeout: 30000,
+        },
+        {
+            content: "The page was not reloaded",
+            trigger: row("Live arrival"),
+            run() {
+                if (!window.maildeskPageMark) {
+                    throw new Error("the page was reloaded");
+                }
+            },
+        },
+        {
+            content: "The unread count in the top bar counts it",
+            trigger: ".o_maildesk_systray_count",
+        },
+    ],
+});
