@@ -32,6 +32,8 @@ PREVIEW_LENGTH = 255
 # Tries at writing the local rows after Outlook has acted, before giving up on them (the
 # next sync mirrors what Outlook holds anyway).
 LOCAL_WRITE_TRIES = 3
+# Files uploaded in the composer and then neither sent nor kept in a draft.
+ABANDONED_UPLOAD_AGE = "1 day"
 COMPOSE_ATTACHMENT_MODEL = "maildesk.mailbox"
 
 
@@ -785,3 +787,17 @@ class MaildeskMailCompose(models.AbstractModel):
     def _preview(body):
         return " ".join(html2plaintext(body or "").split())[:PREVIEW_LENGTH]
 
+    @api.autovacuum
+    def _gc_abandoned_uploads(self):
+        """Drop files uploaded in the composer for mail that was never sent nor saved as
+        a draft (a closed tab, a removed file); a draft's files are kept."""
+        self.env.cr.execute(SQL("""
+            SELECT a.id FROM ir_attachment a
+             WHERE a.res_model = %s AND a.res_id = 0
+               AND a.create_date < now() AT TIME ZONE 'UTC' - %s::interval
+               AND NOT EXISTS (SELECT 1 FROM maildesk_message_attachment m
+                                WHERE m.ir_attachment_id = a.id)
+        """, COMPOSE_ATTACHMENT_MODEL, ABANDONED_UPLOAD_AGE))
+        abandoned = [row[0] for row in self.env.cr.fetchall()]
+        if abandoned:
+            self.env["ir.attachment"].sudo().browse(abandoned).unlink()

@@ -324,3 +324,18 @@ class TestMailCompose(MaildeskSyncCase):
         self.assertEqual(draft.subject, "RE: Visit")
         self.assertEqual(self.mailbox.compose_defaults("draft", draft.id)["reply_to_message_id"],
                          original.id)
+
+    def test_files_never_sent_nor_kept_in_a_draft_are_dropped_after_a_day(self):
+        self.folder("drafts").sudo().sync_enabled = True
+        kept = self.upload("kept.txt", b"in a draft")
+        self.mailbox.save_draft(self.values(to=["bob@fabrikam.example"], subject="Later",
+                                            body="<p>Later</p>", attachment_ids=[kept.id]))
+        abandoned = self.upload("abandoned.txt", b"tab closed")
+        recent = self.upload("recent.txt", b"still writing")
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE ir_attachment SET create_date = now() - interval '2 days' WHERE id IN %s",
+            [(kept.id, abandoned.id)])
+        self.env["maildesk.mailbox"]._gc_abandoned_uploads()
+        self.assertEqual((kept.exists(), abandoned.exists(), recent.exists()),
+                         (kept, self.env["ir.attachment"], recent))

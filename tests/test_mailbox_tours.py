@@ -139,6 +139,8 @@ class TestMailboxTours(MaildeskSyncCase):
         self.start_tour("/odoo/maildesk", "maildesk_mailbox_records_tour", login="md_owner")
         carol = self.env["res.partner"].search([("email", "=", "carol@contoso.example")])
         self.assertEqual(len(carol), 1)
+        self.assertIn("Can you quote 40 chairs?", "".join(carol.message_ids.mapped("body")),
+                      "the mail is in her chatter")
         lead = self.env["crm.lead"].search([("name", "=", "Need 40 chairs")])
         self.assertEqual(len(lead), 1)
         self.assertIn("Can you quote 40 chairs?", "".join(lead.message_ids.mapped("body")))
@@ -146,18 +148,19 @@ class TestMailboxTours(MaildeskSyncCase):
     def test_new_mail_shows_without_reload(self):
         self.deliver(subject="Live trigger")
         self.sync()
+        self.control("DELETE", "/requests")
         arrived = threading.Event()
 
         def outlook_gets_mail_once_the_screen_is_open():
-            # The tour opens "Live trigger" (marking it read) once the screen is up; then
-            # mail arrives and Odoo's sync worker runs, as its cron would, on its own cursor.
+            # The tour opens "Live trigger" once the screen is up, which marks it read in
+            # Outlook; then mail arrives and Odoo's sync worker runs, as its cron would,
+            # on its own cursor. Outlook's request log is the signal: the test's own
+            # cursor is busy with the browser's requests until then.
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and not arrived.is_set():
-                with self.registry.cursor() as cr:
-                    cr.execute("SELECT is_read FROM maildesk_message WHERE subject = %s",
-                               ["Live trigger"])
-                    if cr.fetchone()[0]:
-                        break
+                recent = self.control("GET", "/requests?recent=200")["recent"]
+                if any(entry["method"] == "PATCH" for entry in recent):
+                    break
                 time.sleep(0.3)
             else:
                 return

@@ -97,6 +97,10 @@ export class MailboxAction extends Component {
     }
 
     onOpenRow(row) {
+        if (!row) {
+            // Gone between the click and now (a sync or another screen removed it).
+            return;
+        }
         if (row.is_draft) {
             this.compose("draft", null, { draftId: row.id, accountId: row.account_id });
             return;

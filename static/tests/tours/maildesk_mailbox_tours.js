@@ -3,11 +3,14 @@ import { registry } from "@web/core/registry";
 const tours = registry.category("web_tour.tours");
 
 function openFolder(name) {
-    return {
-        content: `Open the ${name} folder`,
-        trigger: `.o_maildesk_account .o_maildesk_folder:has(.o_maildesk_folder_name:contains(${name}))`,
-        run: "click",
-    };
+    const folder = `.o_maildesk_account .o_maildesk_folder:has(.o_maildesk_folder_name:contains(${name}))`;
+    return [
+        { content: `Open the ${name} folder`, trigger: folder, run: "click" },
+        {
+            content: `The ${name} folder's messages are listed`,
+            trigger: `.o_maildesk_mailbox:has(${folder}.active) .o_maildesk_list_scroll:not(.o_maildesk_list_stale):not(:has(.o_maildesk_list_loading))`,
+        },
+    ];
 }
 
 function row(subject, extra = "") {
@@ -61,7 +64,7 @@ tours.add("maildesk_mailbox_send_tour", {
             content: "The composer closes once the mail has left",
             trigger: ".o_maildesk_mailbox:not(:has(.o_maildesk_composer))",
         },
-        openFolder("Sent Items"),
+        ...openFolder("Sent Items"),
         {
             content: "The mail is in Sent Items at once, as a local entry",
             trigger: row("Lunch on Friday?", ":has(.o_maildesk_row_pending)"),
@@ -74,7 +77,7 @@ tours.add("maildesk_mailbox_send_tour", {
  */
 tours.add("maildesk_mailbox_reply_tour", {
     steps: () => [
-        openFolder("Inbox"),
+        ...openFolder("Inbox"),
         {
             content: "The mail sent to yourself arrived, unread",
             trigger: row("Lunch on Friday?", ".o_maildesk_unread"),
@@ -107,7 +110,7 @@ tours.add("maildesk_mailbox_reply_tour", {
             content: "The composer closes",
             trigger: ".o_maildesk_mailbox:not(:has(.o_maildesk_composer))",
         },
-        openFolder("Sent Items"),
+        ...openFolder("Sent Items"),
         {
             content: "The reply is in Sent Items at once",
             trigger: row("RE: Lunch on Friday?", ":has(.o_maildesk_row_pending)"),
@@ -120,7 +123,7 @@ tours.add("maildesk_mailbox_reply_tour", {
  */
 tours.add("maildesk_mailbox_conversation_tour", {
     steps: () => [
-        openFolder("Sent Items"),
+        ...openFolder("Sent Items"),
         {
             content: "Outlook's copy took the local entry's place: one row, no longer pending",
             trigger: `.o_maildesk_rows:not(:has(.o_maildesk_row_pending)) ${row("RE: Lunch on Friday?")}`,
@@ -142,7 +145,7 @@ tours.add("maildesk_mailbox_conversation_tour", {
  */
 tours.add("maildesk_mailbox_actions_tour", {
     steps: () => [
-        openFolder("Inbox"),
+        ...openFolder("Inbox"),
         {
             content: "Select the first message",
             trigger: `${row("Action one")} .o_maildesk_row_check`,
@@ -197,7 +200,7 @@ tours.add("maildesk_mailbox_actions_tour", {
             content: "It leaves the Inbox at once",
             trigger: `.o_maildesk_rows:not(:has(${row("Action three")}))`,
         },
-        openFolder("Deleted Items"),
+        ...openFolder("Deleted Items"),
         {
             content: "It is in Deleted Items",
             trigger: row("Action three"),
@@ -210,7 +213,7 @@ tours.add("maildesk_mailbox_actions_tour", {
  */
 tours.add("maildesk_mailbox_search_tour", {
     steps: () => [
-        openFolder("Inbox"),
+        ...openFolder("Inbox"),
         { content: "The list is there", trigger: row("Action one") },
         {
             content: "Search a word of the subject",
@@ -267,7 +270,7 @@ tours.add("maildesk_mailbox_draft_tour", {
             timeout: 20000,
         },
         { content: "Close the composer", trigger: ".o_maildesk_composer_close", run: "click" },
-        openFolder("Drafts"),
+        ...openFolder("Drafts"),
         {
             content: "The draft is in Drafts",
             trigger: row("Plan for next week", ":has(.o_maildesk_row_draft)"),
@@ -281,7 +284,7 @@ tours.add("maildesk_mailbox_draft_tour", {
  */
 tours.add("maildesk_mailbox_records_tour", {
     steps: () => [
-        openFolder("Inbox"),
+        ...openFolder("Inbox"),
         { content: "Open Carol's mail", trigger: row("Need 40 chairs"), run: "click" },
         {
             content: "Show the contact and records panel",
@@ -296,6 +299,25 @@ tours.add("maildesk_mailbox_records_tour", {
         {
             content: "Her contact card shows",
             trigger: ".o_maildesk_partner_card:contains(carol@contoso.example)",
+        },
+        {
+            content: "Log the mail on a contact's chatter",
+            trigger: "select.o_maildesk_log_model:has(option:selected[value='res.partner'])",
+        },
+        {
+            content: "Find Carol",
+            trigger: ".o_maildesk_log_record input",
+            run: "edit Carol",
+        },
+        {
+            content: "Pick her",
+            trigger: ".o_maildesk_log_record .dropdown-item:contains(Carol Buyer)",
+            run: "click",
+        },
+        { content: "Log this mail", trigger: ".o_maildesk_log_button:enabled", run: "click" },
+        {
+            content: "The panel says where the mail is logged",
+            trigger: ".o_maildesk_record_panel_logged:contains(Carol Buyer)",
         },
         {
             content: "Make a lead from the mail",
@@ -319,7 +341,7 @@ tours.add("maildesk_mailbox_records_tour", {
  */
 tours.add("maildesk_mailbox_live_tour", {
     steps: () => [
-        openFolder("Inbox"),
+        ...openFolder("Inbox"),
         {
             content: "Remember this page, to tell a reload apart",
             trigger: row("Live trigger", ".o_maildesk_unread"),

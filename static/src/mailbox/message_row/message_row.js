@@ -37,6 +37,9 @@ export class MailboxMessageRow extends Component {
     }
 
     onClick(ev) {
+        if (!this.row) {
+            return;
+        }
         if (ev.shiftKey || ev.ctrlKey || ev.metaKey) {
             ev.preventDefault();
             this.store.select(this.props.id, { shift: ev.shiftKey, ctrl: ev.ctrlKey || ev.metaKey });

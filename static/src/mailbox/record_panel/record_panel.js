@@ -59,7 +59,9 @@ export class MailboxRecordPanel extends Component {
         }
         this.state.loggableModels = loggable;
         this.state.creatableModels = creatable;
-        this.state.logModel = loggable[0]?.model || "";
+        // Contacts first: the mail's people are who it is most often logged on.
+        this.state.logModel =
+            (loggable.find((model) => model.model === "res.partner") || loggable[0])?.model || "";
     }
 
     async load(messageId = this.props.messageId) {
