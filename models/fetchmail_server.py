@@ -9,7 +9,7 @@ _logger = logging.getLogger(__name__)
 
 
 class FetchmailServer(models.Model):
-    """Incoming Mail Server of type "Outlook OAuth / Microsoft Graph": no host, port or
+    """Incoming Mail Server of type "Outlook / Microsoft 365 (Graph)": no host, port or
     password; the mailbox account signs in with OAuth and MailDesk syncs it over Graph."""
 
     _name = "fetchmail.server"
@@ -17,7 +17,7 @@ class FetchmailServer(models.Model):
     _maildesk_type_field = "server_type"
 
     server_type = fields.Selection(
-        selection_add=[("maildesk_graph", "Outlook OAuth / Microsoft Graph")],
+        selection_add=[("maildesk_graph", "Outlook / Microsoft 365 (Graph)")],
         ondelete={"maildesk_graph": "set default"},
     )
 
@@ -48,13 +48,37 @@ class FetchmailServer(models.Model):
 
     def button_confirm_login(self):
         graph_servers = self._maildesk_graph_servers()
-        for server in graph_servers:
-            server._maildesk_confirm()
-        return super(FetchmailServer, self - graph_servers).button_confirm_login()
+        if not graph_servers:
+            return super().button_confirm_login()
+        messages = [
+            self.env._(
+                "Connected to %(email)s: the Inbox holds %(count)s messages. Sync runs in the "
+                "background.",
+                email=server.maildesk_account_id.email, count=server._maildesk_confirm(),
+            )
+            for server in graph_servers
+        ]
+        if self - graph_servers:
+            super(FetchmailServer, self - graph_servers).button_confirm_login()
+        # The form still shows the server as not confirmed until it reloads.
+        return self._maildesk_notification(
+            messages, {"type": "ir.actions.client", "tag": "soft_reload"})
+
+    def _maildesk_notification(self, messages, next_action):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": "\n".join(messages),
+                "type": "success",
+                "sticky": False,
+                "next": next_action,
+            },
+        }
 
     def _maildesk_confirm(self):
         """Test & Confirm: the account's token works, its profile is the right mailbox and
-        its Inbox answers."""
+        its Inbox answers. Returns how many messages the Inbox holds."""
         self.ensure_one()
         account = self.maildesk_account_id
         account._check_authorized_for_server()
@@ -75,28 +99,47 @@ class FetchmailServer(models.Model):
             "MailDesk %s: incoming server %s confirmed (Inbox: %s messages)",
             account.email, self.name, inbox.get("totalItemCount"),
         )
-        return True
+        return inbox.get("totalItemCount") or 0
 
     def fetch_mail(self, raise_exception=True):
         graph_servers = self._maildesk_graph_servers()
-        for server in graph_servers:
-            server._maildesk_fetch(raise_exception)
+        messages = [server._maildesk_fetch(raise_exception) for server in graph_servers]
         others = self - graph_servers
-        return super(FetchmailServer, others).fetch_mail(raise_exception) if others else True
+        result = super(FetchmailServer, others).fetch_mail(raise_exception) if others else True
+        messages = [message for message in messages if message]
+        if not messages:
+            return result
+        return self._maildesk_notification(messages, {"type": "ir.actions.act_window_close"})
 
     def _maildesk_fetch(self, raise_exception):
         """Fetch Now / the fetchmail cron: wake the sync workers for the account, if it may
-        sync. The workers are the mailbox's only scheduler: nothing syncs here."""
+        sync. The workers are the mailbox's only scheduler: nothing syncs here.
+
+        Returns what happened, in the user's words; None when the fetch was skipped."""
         account = self.maildesk_account_id
         try:
             account._check_sync_ready()
             # A worker syncing the mailbox right now holds and rewrites the rows this
             # marks due: the write then fails to serialize, and is not needed then.
             with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
-                account._request_sync()
+                count = account._request_sync()
         except UserError as error:
             if raise_exception:
                 raise
             _logger.info("MailDesk %s: fetch skipped: %s", account.email, error)
+            return None
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             _logger.info("MailDesk %s: being synced right now, fetch skipped", account.email)
+            return self.env._(
+                "%(email)s is being synced right now: new mail shows up in a moment.",
+                email=account.email,
+            )
+        if not count:
+            return self.env._(
+                "Sync of %(email)s started: its folders show up in a moment, then their mail.",
+                email=account.email,
+            )
+        return self.env._(
+            "Sync of %(count)s folders of %(email)s started: new mail shows up in a moment.",
+            count=count, email=account.email,
+        )

@@ -1,11 +1,13 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from .maildesk_graph_mail_session import MaildeskGraphMailSession
+from odoo.addons.base.models.ir_mail_server import MailDeliveryException
+
+from .maildesk_graph_mail_session import MaildeskGraphMailSession, MaildeskSendError
 
 
 class IrMailServer(models.Model):
-    """Outgoing Mail Server with authentication "Outlook / Microsoft 365": every Odoo
+    """Outgoing Mail Server with authentication "Outlook / Microsoft 365 (Graph)": every Odoo
     email sent through it leaves via Graph sendMail as MIME, headers and attachments
     intact."""
 
@@ -14,12 +16,13 @@ class IrMailServer(models.Model):
     _maildesk_type_field = "smtp_authentication"
 
     smtp_authentication = fields.Selection(
-        selection_add=[("maildesk_graph", "Outlook / Microsoft 365")],
+        selection_add=[("maildesk_graph", "Outlook / Microsoft 365 (Graph)")],
         ondelete={"maildesk_graph": "set default"},
     )
     maildesk_confirmed = fields.Boolean(
         "Tested", readonly=True, copy=False,
-        help="Set by Test: the account's token works and carries the Mail.Send permission.",
+        help="Set by Test Connection: the account's token works and carries the Mail.Send "
+        "permission.",
     )
 
     @api.depends("smtp_authentication")
@@ -91,6 +94,27 @@ class IrMailServer(models.Model):
         account._call_graph(lambda client: client.me())
         self.sudo().maildesk_confirmed = True
         account._update_connection_state()
+
+    def send_email(self, message, mail_server_id=None, smtp_server=None, smtp_port=None,
+                   smtp_user=None, smtp_password=None, smtp_encryption=None,
+                   smtp_ssl_certificate=None, smtp_ssl_private_key=None,
+                   smtp_debug=False, smtp_session=None):
+        """A message Graph did not send fails with MailDesk's reason alone: Odoo's own
+        wrapping names an SMTP server that an Outlook / Microsoft 365 server does not
+        have, and that reason is what the mail and its chatter notification show."""
+        try:
+            return super().send_email(
+                message, mail_server_id=mail_server_id, smtp_server=smtp_server,
+                smtp_port=smtp_port, smtp_user=smtp_user, smtp_password=smtp_password,
+                smtp_encryption=smtp_encryption, smtp_ssl_certificate=smtp_ssl_certificate,
+                smtp_ssl_private_key=smtp_ssl_private_key, smtp_debug=smtp_debug,
+                smtp_session=smtp_session,
+            )
+        except MailDeliveryException as error:
+            reason = error.__context__
+            if not isinstance(reason, MaildeskSendError):
+                raise
+            raise MailDeliveryException(self.env._("Mail Delivery Failed"), str(reason)) from reason
 
     def connect(self, host=None, port=None, user=None, password=None, encryption=None,
                 smtp_from=None, ssl_certificate=None, ssl_private_key=None, smtp_debug=False,

@@ -2,6 +2,7 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.osv import expression
 from odoo.tools import email_normalize
 
 _logger = logging.getLogger(__name__)
@@ -153,12 +154,42 @@ class MaildeskAccount(models.Model):
         for vals in vals_list:
             if vals.get("email"):
                 vals["email"] = vals["email"].strip().lower()
+        default_owner = self.env.context.get("default_owner_id") or self.env.user.id
+        self._check_no_duplicate([
+            (vals.get("email"), vals.get("owner_id") or default_owner) for vals in vals_list
+        ])
         return super().create(vals_list)
 
     def write(self, vals):
         if vals.get("email"):
             vals["email"] = vals["email"].strip().lower()
+        if vals.get("email") or vals.get("owner_id"):
+            self._check_no_duplicate([
+                (vals.get("email") or account.email, vals.get("owner_id") or account.owner_id.id)
+                for account in self
+            ], exclude=self)
         return super().write(vals)
+
+    def _check_no_duplicate(self, pairs, exclude=None):
+        """Refuse a second account for the same address and owner before the database
+        does: the unique constraint only fails after the insert, with an error in the
+        server log, and stays as the last guard against concurrent creation."""
+        pairs = [(email, owner_id) for email, owner_id in pairs if email and owner_id]
+        if not pairs:
+            return
+        duplicate = len(set(pairs)) < len(pairs)
+        if not duplicate:
+            domain = expression.OR([
+                [("email", "=", email), ("owner_id", "=", owner_id)] for email, owner_id in pairs
+            ])
+            if exclude:
+                domain = expression.AND([domain, [("id", "not in", exclude.ids)]])
+            duplicate = bool(self.sudo().with_context(active_test=False).search_count(
+                domain, limit=1))
+        if duplicate:
+            raise ValidationError(
+                self.env._("This user already has a mailbox account for this address.")
+            )
 
     def _update_connection_state(self):
         """authorized ⇄ active as the two mail servers get confirmed (auth_invalid and
@@ -188,12 +219,13 @@ class MaildeskAccount(models.Model):
             missing = []
             if not account.is_incoming_confirmed:
                 missing.append(self.env._(
-                    "an Incoming Mail Server of type “Outlook OAuth / Microsoft Graph” for this "
+                    "an Incoming Mail Server of type “Outlook / Microsoft 365 (Graph)” for this "
                     "account, confirmed with Test & Confirm"))
             if not account.is_outgoing_confirmed:
                 missing.append(self.env._(
-                    "an Outgoing Mail Server with authentication “Outlook / Microsoft 365” for "
-                    "this account, checked with Test"))
+                    "an Outgoing Mail Server with authentication "
+                    "“Outlook / Microsoft 365 (Graph)” for this account, checked with Test "
+                    "Connection"))
             if missing:
                 raise UserError(self.env._(
                     "%(account)s cannot sync yet. Still missing: %(missing)s.",
@@ -206,14 +238,20 @@ class MaildeskAccount(models.Model):
         crons do the work in the background."""
         self._check_sync_ready()
         count = self._request_sync()
+        accounts = ", ".join(self.mapped("email"))
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "type": "info",
+                "type": "success",
+                "sticky": False,
                 "message": self.env._(
-                    "Sync started for %(count)s folders; new mail shows up in a moment.",
-                    count=count),
+                    "%(count)s folders of %(accounts)s will sync within a minute.",
+                    count=count, accounts=accounts,
+                ) if count else self.env._(
+                    "%(accounts)s will sync within a minute: its folders show up first, then "
+                    "their mail.", accounts=accounts,
+                ),
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }

@@ -102,9 +102,11 @@ class MaildeskAccountOAuth(models.AbstractModel):
                 "Microsoft did not grant access: %(error)s", error=error.message)) from error
         except ClientConfigurationError as error:
             raise UserError(self.env._(
-                "Microsoft rejected MailDesk's app registration: %(error)s. Check the Client ID "
-                "and Client Secret in Settings ▸ Outlook Credentials, and that the redirect URI "
-                "%(uri)s is registered.", error=error.message, uri=service._redirect_uri(),
+                "Microsoft rejected MailDesk's app registration: %(error)s. The usual causes: "
+                "a wrong Client Secret (its value, not its ID), an expired secret, a tenant that "
+                "is not the app's directory, or the redirect URI %(uri)s not registered in "
+                "Microsoft Entra ID. Fix them in MailDesk ▸ Settings ▸ General Settings ▸ "
+                "Microsoft OAuth.", error=error.message, uri=service._redirect_uri(),
             )) from error
         except TransientError as error:
             raise UserError(self.env._(
@@ -248,8 +250,10 @@ class MaildeskAccountOAuth(models.AbstractModel):
         count = self.auth_failure_count + 1
         if isinstance(error, ClientConfigurationError):
             reason = self.env._(
-                "Microsoft rejected MailDesk's app registration (%(error)s): check the Client ID "
-                "and Client Secret in Settings ▸ Outlook Credentials.", error=error.message)
+                "Microsoft rejected MailDesk's app registration (%(error)s). The usual causes: "
+                "a wrong Client Secret (its value, not its ID), an expired secret, or a tenant "
+                "that is not the app's directory. Fix them in MailDesk ▸ Settings ▸ General "
+                "Settings ▸ Microsoft OAuth.", error=error.message)
         else:
             reason = self.env._(
                 "Microsoft refused this mailbox's authorization (%(error)s): click Authorize "

@@ -22,6 +22,11 @@ RECIPIENT_ERROR_CODES = frozenset({
 })
 
 
+class MaildeskSendError(UserError):
+    """A message Graph did not send, in the user's words: `ir.mail_server.send_email`
+    passes it on as the reason instead of its SMTP wording."""
+
+
 class MaildeskGraphMailSession:
     def __init__(self, mail_server, smtp_from=None):
         self.mail_server = mail_server
@@ -32,8 +37,9 @@ class MaildeskGraphMailSession:
     def send_message(self, message, smtp_from=None, smtp_to_list=None):
         """Send one `email.message.EmailMessage` through the account's mailbox.
 
-        Raises a UserError that says what to do when Outlook refuses the message (its
-        sending limit, the size, the recipients).
+        Raises a MaildeskSendError that says what to do when the message could not leave
+        (the authorization, the OAuth settings, Outlook's sending limit, the size, the
+        recipients).
         """
         account = self.account.sudo()
         self._address_from_mailbox(message, account)
@@ -43,9 +49,7 @@ class MaildeskGraphMailSession:
             account._call_graph(lambda client: client.send_mime(mime))
         except UserError as error:
             refusal = self._refusal_message(account, error.__cause__)
-            if refusal:
-                raise UserError(refusal) from error.__cause__
-            raise
+            raise MaildeskSendError(refusal or str(error)) from (error.__cause__ or error)
         _logger.info(
             "MailDesk %s: sent %s to %d recipient(s) via Graph",
             account.email, message["Message-Id"], len(smtp_to_list or []),

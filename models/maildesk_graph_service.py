@@ -48,12 +48,11 @@ class MaildeskGraphService(models.AbstractModel):
         ]
         if not missing:
             return False
+        # Nothing reached Microsoft yet: its reasons for refusing an app do not apply.
         return self.env._(
-            "OAuth not configured: the Microsoft %(missing)s is missing in Settings ▸ "
-            "Integrations ▸ Outlook Credentials. The usual causes: the app registration is "
-            "missing in Microsoft Entra ID, its Microsoft Graph permissions (User.Read, "
-            "Mail.ReadWrite, Mail.Send, offline_access) are not granted, or admin consent has "
-            "not been completed.",
+            "OAuth not configured: the Microsoft %(missing)s is missing. Enter the Client ID "
+            "and Client Secret of your app registration in Microsoft Entra ID in MailDesk ▸ "
+            "Settings ▸ General Settings ▸ Microsoft OAuth.",
             missing=" / ".join(missing),
         )
 

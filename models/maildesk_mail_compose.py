@@ -435,7 +435,7 @@ class MaildeskMailCompose(models.AbstractModel):
         if not server:
             raise UserError(self.env._(
                 "%(account)s has no Outgoing Mail Server yet. Ask an administrator to create "
-                "one with authentication “Outlook / Microsoft 365” for this account and to "
+                "one with authentication “Outlook / Microsoft 365 (Graph)” for this account and to "
                 "click Test.", account=account.display_name))
         if not server.maildesk_confirmed:
             raise UserError(self.env._(

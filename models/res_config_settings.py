@@ -45,6 +45,15 @@ class ResConfigSettings(models.TransientModel):
         help="Path to a PEM file of certificate authorities to trust instead of the "
         "system's (a TLS-inspecting proxy, a local emulator). Leave empty normally.",
     )
+    maildesk_redirect_uri = fields.Char(
+        "Redirect URI",
+        # A default, not a compute: the settings form opens a new record whose fields
+        # start from their defaults, so a compute without dependencies would stay empty.
+        default=lambda self: self.env["maildesk.graph.service"]._redirect_uri(),
+        readonly=True,
+        help="Register this address (type Web) in the app registration in Microsoft Entra ID. "
+        "It follows this database's web.base.url.",
+    )
     maildesk_sync_interval = fields.Integer(
         "Sync Interval (minutes)",
         config_parameter="maildesk.sync_interval",

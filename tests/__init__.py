@@ -13,6 +13,7 @@ from . import test_mailbox_tours
 from . import test_message_actions
 from . import test_message_body
 from . import test_message_views
+from . import test_setup_forms
 from . import test_setup_tour
 from . import test_sync_engine
 from . import test_sync_recovery

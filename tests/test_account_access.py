@@ -2,6 +2,7 @@
 
 import xmlrpc.client
 
+from odoo.exceptions import ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.base.controllers.rpc import RPC_FAULT_CODE_ACCESS_ERROR
@@ -83,3 +84,26 @@ class TestAccountAccess(HttpCase):
         self.assertEqual(row["owner_id"][0], self.bob.id)
         self.assertEqual(row["state"], "draft")
         self.assertEqual(self.alice_account.email, "alice@contoso.example")
+
+    def test_second_account_for_the_same_address_is_refused_plainly(self):
+        Account = self.env["maildesk.account"]
+        with self.assertNoLogs("odoo.sql_db", level="ERROR"):
+            with self.assertRaisesRegex(
+                ValidationError, "already has a mailbox account for this address"
+            ):
+                Account.with_user(self.alice).create(
+                    {"name": "Alice again", "email": " ALICE@contoso.example"}
+                )
+            second = Account.with_user(self.bob).create(
+                {"name": "Bob 2", "email": "bob.two@contoso.example"}
+            )
+            with self.assertRaisesRegex(
+                ValidationError, "already has a mailbox account for this address"
+            ):
+                second.write({"email": "Bob@Contoso.example"})
+        self.assertEqual(second.email, "bob.two@contoso.example")
+        # Another owner may mirror the same address.
+        boss_copy = Account.with_user(self.boss).create(
+            {"name": "Alice for the boss", "email": "alice@contoso.example"}
+        )
+        self.assertEqual(boss_copy.owner_id, self.boss)

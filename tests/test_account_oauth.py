@@ -38,8 +38,8 @@ class TestAccountOAuth(MaildeskEmulatorCase):
         self.account.invalidate_recordset()
         message = self.account.oauth_configuration_error
         self.assertIn("OAuth not configured", message)
-        for cause in ("app registration is missing", "permissions", "admin consent"):
-            self.assertIn(cause, message)
+        self.assertIn("MailDesk ▸ Settings ▸ General Settings ▸ Microsoft OAuth", message)
+        self.assertNotIn("expired", message)
         with self.assertRaisesRegex(UserError, "OAuth not configured"):
             self.account.with_user(self.owner).action_authorize()
 

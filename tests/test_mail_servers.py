@@ -10,6 +10,7 @@ from unittest.mock import patch
 import odoo
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
+from odoo.tools import mute_logger
 
 from ..graph import OAuthApp
 from .common import DEMO_CLIENT_ID, DEMO_EMAIL, MaildeskEmulatorCase
@@ -83,10 +84,20 @@ class TestMailServers(MaildeskEmulatorCase):
         self.assertIn("no server, port or password is needed", server.server_type_info)
         self.assertEqual(server.state, "draft")
 
-        server.button_confirm_login()
+        action = server.button_confirm_login()
 
         self.assertEqual(server.state, "done")
         self.assertTrue(self.account.is_incoming_confirmed)
+        inbox = next(folder for folder in self.control("GET", f"/mailboxes/{DEMO_EMAIL}/folders")
+                     ["folders"] if folder["wellKnownName"] == "inbox")
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertEqual(
+            action["params"]["message"],
+            f"Connected to {DEMO_EMAIL}: the Inbox holds {inbox['totalItemCount']} messages. "
+            "Sync runs in the background.",
+        )
+        self.assertEqual(action["params"]["next"]["tag"], "soft_reload")
         self.assertIn("GET /v1.0/me", self.control("GET", "/requests")["by_endpoint"])
 
     def test_incoming_server_refuses_an_account_not_authorized(self):
@@ -115,12 +126,21 @@ class TestMailServers(MaildeskEmulatorCase):
         self.assertFalse(incoming.date)
         self.assertFalse(self.account.last_sync_date)
 
-        incoming.fetch_mail()
+        action = incoming.fetch_mail()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertIn(f"Sync of {DEMO_EMAIL} started", action["params"]["message"])
         self.assertFalse(incoming.date, "Fetch Now only wakes the sync workers")
         self.run_sync_workers()
 
         self.assertTrue(incoming.date)
         self.assertEqual(self.account.last_sync_date, incoming.date)
+        synced = self.account.folder_ids.filtered(
+            lambda folder: folder.well_known_name in ("inbox", "sentitems"))
+        synced.sync_enabled = True
+        self.assertEqual(len(synced), 2)
+        action = incoming.fetch_mail()
+        self.assertIn(f"Sync of {len(synced)} folders of {DEMO_EMAIL} started",
+                      action["params"]["message"])
 
     def test_fetch_now_is_refused_until_sync_may_run(self):
         self.authorize()
@@ -262,6 +282,34 @@ class TestMailServers(MaildeskEmulatorCase):
         self.assertIn("Note to self", inbox)
         self.assertNotIn("Delivery planned", inbox)
 
+    def test_mail_refused_by_microsoft_fails_with_the_reason_and_the_fix(self):
+        self.authorize()
+        _incoming, outgoing = self.confirmed_servers()
+        customer = self.env["res.partner"].create({
+            "name": "Customer", "email": "customer@example.org",
+        })
+        lead = self.env["res.partner"].create({"name": "Quotation follow-up"})
+        message = lead.with_context(mail_notify_force_send=False).message_post(
+            body="Your quotation is ready.", partner_ids=customer.ids,
+            email_from=DEMO_EMAIL, mail_server_id=outgoing.id,
+            message_type="comment", subtype_xmlid="mail.mt_comment",
+        )
+        mail = self.env["mail.mail"].search([("mail_message_id", "=", message.id)])
+        self.assertEqual(mail.state, "outgoing")
+        self.revoke_grant()
+
+        with self.sending_for_real(), mute_logger("odoo.addons.mail.models.mail_mail"):
+            mail.send()
+
+        self.assertEqual(mail.state, "exception")
+        self.assertIn("Microsoft refused this mailbox's authorization", mail.failure_reason)
+        self.assertIn("click Authorize Outlook to sign in again", mail.failure_reason)
+        self.assertNotIn("SMTP", mail.failure_reason)
+        [notification] = message.notification_ids
+        self.assertEqual(notification.notification_status, "exception")
+        self.assertEqual(notification.failure_reason, mail.failure_reason)
+        self.assertFalse(self.sent())
+
     def checklist_done(self):
         steps = ["is_oauth_configured", "is_authorized", "is_incoming_confirmed",
                  "is_outgoing_confirmed"]
@@ -289,9 +337,17 @@ class TestMailServers(MaildeskEmulatorCase):
         self.outgoing_server().test_smtp_connection()
         self.assertEqual(self.checklist_done(), 4)
         action = account.action_sync_now()
-        self.assertIn("Sync started", action["params"]["message"])
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertIn(f"{DEMO_EMAIL} will sync within a minute", action["params"]["message"])
         self.run_sync_workers()
         self.assertTrue(self.account.last_sync_date)
+        synced = self.account.folder_ids.filtered(
+            lambda folder: folder.well_known_name in ("inbox", "sentitems"))
+        synced.sync_enabled = True
+        self.assertEqual(len(synced), 2)
+        action = account.action_sync_now()
+        self.assertEqual(action["params"]["message"],
+                         f"{len(synced)} folders of {DEMO_EMAIL} will sync within a minute.")
 
     def test_repeated_refusals_suspend_the_mailbox_until_authorized_again(self):
         self.authorize()
@@ -355,7 +411,8 @@ class TestMailServers(MaildeskEmulatorCase):
 
         message = self.failed(incoming.button_confirm_login)
 
-        self.assertIn("check the Client ID and Client Secret", message)
+        self.assertIn("Microsoft rejected MailDesk's app registration", message)
+        self.assertIn("Client Secret", message)
         self.assertEqual(self.account.auth_failure_count, 1)
         self.assertEqual(self.account.last_error, message)
 

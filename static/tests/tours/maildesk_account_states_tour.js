@@ -26,8 +26,13 @@ registry.category("web_tour.tours").add("maildesk_account_auth_invalid_tour", {
 registry.category("web_tour.tours").add("maildesk_account_not_configured_tour", {
     steps: () => [
         {
-            content: "The warning names what is missing and the usual causes",
-            trigger: ".alert-warning:contains(OAuth not configured):contains(admin consent)",
+            content: "The warning names what is missing and the screen to enter it in",
+            trigger:
+                ".alert-warning:contains(OAuth not configured):contains(MailDesk ▸ Settings ▸ General Settings ▸ Microsoft OAuth)",
+        },
+        {
+            content: "Nothing reached Microsoft: no talk of rejected or expired secrets",
+            trigger: ".alert-warning:contains(OAuth not configured):not(:contains(expired))",
         },
         {
             content: "Authorize explains it too",

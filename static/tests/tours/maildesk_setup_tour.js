@@ -80,6 +80,11 @@ registry.category("web_tour.tours").add("maildesk_setup_tour", {
             content: "Confirmed",
             trigger: ".o_statusbar_status .o_arrow_button_current:contains(Confirmed)",
         },
+        {
+            content: "Confirmed: no more 'authorize first', and no host or login to fill",
+            trigger:
+                ".o_form_view:not(:has(.o_field_widget[name=server_type_info])):not(:has(.o_field_widget[name=server])):not(:has(.o_field_widget[name=password]))",
+        },
         ...createServer("maildesk_menu_outgoing_servers", "smtp_authentication"),
         {
             content: "Test",
