@@ -12,7 +12,7 @@ from odoo.tools import SQL, email_normalize, html2plaintext
 from odoo.tools.mail import html_sanitize
 
 from ..graph import GraphError, NotFound
-from ..sync.message_values import message_values
+from ..sync.message_values import message_values, recipients_text
 from .maildesk_mail_html import sanitize_mail_html
 
 _logger = logging.getLogger(__name__)
@@ -389,9 +389,9 @@ class MaildeskMailCompose(models.AbstractModel):
             "subject": outgoing["subject"],
             "from_name": account.sender_name or False,
             "from_address": account.email,
-            "to_recipients": self._recipients_text(outgoing["to"]),
-            "cc_recipients": self._recipients_text(outgoing["cc"]),
-            "bcc_recipients": self._recipients_text(outgoing["bcc"]),
+            "to_recipients": recipients_text(self._graph_recipients(outgoing["to"])) or False,
+            "cc_recipients": recipients_text(self._graph_recipients(outgoing["cc"])) or False,
+            "bcc_recipients": recipients_text(self._graph_recipients(outgoing["bcc"])) or False,
             "preview": self._preview(body),
             "body": body,
             "body_loaded": True,
@@ -758,26 +758,9 @@ class MaildeskMailCompose(models.AbstractModel):
         return pairs
 
     @staticmethod
-    def _stored_addresses(text):
-        """Stored recipients (``"Name <address>, …"``) as ``[(name, address)]``."""
-        return [(name, address.lower()) for name, address in getaddresses([text or ""])
-                if address]
-
-    @staticmethod
-    def _address_dicts(pairs):
-        return [{"name": name, "address": address} for name, address in pairs]
-
-    @staticmethod
     def _graph_recipients(pairs):
         return [{"emailAddress": {"name": name, "address": address} if name
                  else {"address": address}} for name, address in pairs]
-
-    @staticmethod
-    def _recipients_text(pairs):
-        """Recipients as the sync stores them, so search and display treat both alike."""
-        parts = ["%s <%s>" % (name.replace(",", " "), address)
-                 if name and name.lower() != address else address for name, address in pairs]
-        return ", ".join(parts) or False
 
     @staticmethod
     def _format_pairs(pairs):

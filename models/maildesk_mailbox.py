@@ -249,9 +249,9 @@ class MaildeskMailbox(models.AbstractModel):
         body = message.read_body(allow_remote_images=allow_remote_images)
         [row] = self._message_rows(message)
         row.update({
-            "to": self._addresses(message.to_recipients),
-            "cc": self._addresses(message.cc_recipients),
-            "bcc": self._addresses(message.bcc_recipients),
+            "to": self._address_dicts(self._stored_addresses(message.to_recipients)),
+            "cc": self._address_dicts(self._stored_addresses(message.cc_recipients)),
+            "bcc": self._address_dicts(self._stored_addresses(message.bcc_recipients)),
             "body": str(body),
             "has_blocked_images": message.has_blocked_images and not allow_remote_images,
             "attachments": [{
@@ -272,12 +272,14 @@ class MaildeskMailbox(models.AbstractModel):
         return row
 
     @staticmethod
-    def _addresses(text):
-        """Stored recipients (``"Name <address>, …"``) as ``{name, address}``."""
-        if not text:
-            return []
-        return [{"name": name, "address": address}
-                for name, address in getaddresses([text]) if name or address]
+    def _stored_addresses(text):
+        """Stored recipients (``"Name <address>, …"``) as ``[(name, address)]``."""
+        return [(name, address.lower()) for name, address in getaddresses([text or ""])
+                if address]
+
+    @staticmethod
+    def _address_dicts(pairs):
+        return [{"name": name, "address": address} for name, address in pairs]
 
     @api.model
     def conversation(self, message_id):

@@ -1,4 +1,4 @@
-from email.utils import formataddr, getaddresses
+from email.utils import formataddr
 
 from markupsafe import Markup
 
@@ -57,10 +57,9 @@ class MaildeskMailbox(models.AbstractModel):
         people = {}
         if message.from_address:
             people[message.from_address.lower()] = message.from_name or ""
-        for name, address in getaddresses(
-                [message.to_recipients or "", message.cc_recipients or ""]):
-            address = (address or "").lower()
-            if address and "@" in address and address != own:
+        for name, address in self._stored_addresses(message.to_recipients) + \
+                self._stored_addresses(message.cc_recipients):
+            if "@" in address and address != own:
                 people.setdefault(address, name)
         people.pop(own, None)
         return people
@@ -74,6 +73,11 @@ class MaildeskMailbox(models.AbstractModel):
         for partner in partners:
             found.setdefault(partner.email_normalized, partner)
         return found
+
+    def _author(self, message):
+        """The contact who sent ``message``, if there is one."""
+        address = (message.from_address or "").lower()
+        return self._partners_by_address({address: message.from_name}).get(address)
 
     def _business_models(self):
         """Installed models with a chatter and a contact field, that the user may read."""
@@ -204,9 +208,7 @@ class MaildeskMailbox(models.AbstractModel):
         if model not in {entry["model"] for entry in self.creatable_models()}:
             raise UserError(self.env._("Records of this kind cannot be created from a mail."))
         body = message.read_body()
-        author = self._partners_by_address(
-            {(message.from_address or "").lower(): message.from_name}).get(
-            (message.from_address or "").lower())
+        author = self._author(message)
         sender = formataddr((message.from_name or "", message.from_address or ""))
         msg_dict = {
             "subject": message.subject or "",
@@ -247,9 +249,7 @@ class MaildeskMailbox(models.AbstractModel):
             (attachment.name or "attachment", attachment._get_content())
             for attachment in message.attachment_ids if not attachment.is_inline
         ]
-        author = self._partners_by_address(
-            {(message.from_address or "").lower(): message.from_name}).get(
-            (message.from_address or "").lower())
+        author = self._author(message)
         header = Markup("<p><b>%s</b><br/>%s</p>") % (
             message.subject or self.env._("(no subject)"),
             self.env._("From %(sender)s, to %(recipients)s",

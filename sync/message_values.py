@@ -40,7 +40,7 @@ def message_values(item):
     for prop, column in (("toRecipients", "to_recipients"), ("ccRecipients", "cc_recipients"),
                          ("bccRecipients", "bcc_recipients")):
         if prop in item:
-            values[column] = _recipients(item[prop])
+            values[column] = recipients_text(item[prop])
     for prop, column in (("receivedDateTime", "received_date"), ("sentDateTime", "sent_date")):
         if prop in item:
             values[column] = parse_graph_datetime(item[prop])
@@ -117,7 +117,7 @@ def _address(recipient):
     return name, (address.strip().lower() if address else None)
 
 
-def _recipients(recipients):
+def recipients_text(recipients):
     """``"Name <address>, …"``: what the list shows and search reads, no Graph call."""
     if not isinstance(recipients, list):
         return None

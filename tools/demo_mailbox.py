@@ -230,30 +230,29 @@ def _authorize(odoo, emulator, account_id):
 
 def _confirm_servers(odoo, account_id):
     """The Incoming Mail Server confirmed and the Outgoing one tested, for the account."""
-    with Step("create the Incoming Mail Server"):
-        incoming_id = odoo.call(
-            "fetchmail.server",
-            "create",
-            {
-                "name": f"Outlook {DEMO_EMAIL}",
-                "server_type": "maildesk_graph",
-                "maildesk_account_id": account_id,
-            },
-        )
-    with Step("Test & Confirm the Incoming Mail Server"):
-        odoo.call("fetchmail.server", "button_confirm_login", [incoming_id])
-    with Step("create the Outgoing Mail Server"):
-        outgoing_id = odoo.call(
+    servers = (
+        ("Incoming", "fetchmail.server", "server_type", "Test & Confirm", "button_confirm_login"),
+        (
+            "Outgoing",
             "ir.mail_server",
-            "create",
-            {
-                "name": f"Outlook {DEMO_EMAIL}",
-                "smtp_authentication": "maildesk_graph",
-                "maildesk_account_id": account_id,
-            },
-        )
-    with Step("Test the Outgoing Mail Server"):
-        odoo.call("ir.mail_server", "test_smtp_connection", [outgoing_id])
+            "smtp_authentication",
+            "Test Connection",
+            "test_smtp_connection",
+        ),
+    )
+    for kind, model, type_field, button, method in servers:
+        with Step(f"create the {kind} Mail Server"):
+            server_id = odoo.call(
+                model,
+                "create",
+                {
+                    "name": f"Outlook {DEMO_EMAIL}",
+                    type_field: "maildesk_graph",
+                    "maildesk_account_id": account_id,
+                },
+            )
+        with Step(f"{button} the {kind} Mail Server"):
+            odoo.call(model, method, [server_id])
     with Step("check the account after confirming its servers"):
         (account,) = odoo.call("maildesk.account", "read", [account_id], ["state", "last_error"])
     if account["state"] != "active":
