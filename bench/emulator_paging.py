@@ -43,23 +43,36 @@ def signed_in_session(emulator):
     # REQUESTS_CA_BUNDLE would otherwise override verify=ca.pem.
     session.trust_env = False
     session.verify = emulator.ca_file
-    emulator.control("POST", "/settings",
-                     json={"auto_consent": True, "auto_consent_user": DEMO_EMAIL})
+    emulator.control(
+        "POST", "/settings", json={"auto_consent": True, "auto_consent_user": DEMO_EMAIL}
+    )
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
     params = {
-        "client_id": DEMO_CLIENT_ID, "response_type": "code",
-        "redirect_uri": DEMO_REDIRECT_URIS[0], "scope": SCOPE, "state": "bench",
-        "code_challenge": challenge.rstrip(b"=").decode(), "code_challenge_method": "S256",
+        "client_id": DEMO_CLIENT_ID,
+        "response_type": "code",
+        "redirect_uri": DEMO_REDIRECT_URIS[0],
+        "scope": SCOPE,
+        "state": "bench",
+        "code_challenge": challenge.rstrip(b"=").decode(),
+        "code_challenge_method": "S256",
     }
-    redirect = session.get(emulator.login + "/common/oauth2/v2.0/authorize", params=params,
-                           allow_redirects=False)
+    redirect = session.get(
+        emulator.login + "/common/oauth2/v2.0/authorize", params=params, allow_redirects=False
+    )
     code = parse_qs(urlsplit(redirect.headers["Location"]).query)["code"][0]
-    answer = session.post(emulator.login + "/common/oauth2/v2.0/token", data={
-        "client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET,
-        "grant_type": "authorization_code", "code": code,
-        "redirect_uri": DEMO_REDIRECT_URIS[0], "code_verifier": verifier, "scope": SCOPE,
-    })
+    answer = session.post(
+        emulator.login + "/common/oauth2/v2.0/token",
+        data={
+            "client_id": DEMO_CLIENT_ID,
+            "client_secret": DEMO_CLIENT_SECRET,
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": DEMO_REDIRECT_URIS[0],
+            "code_verifier": verifier,
+            "scope": SCOPE,
+        },
+    )
     answer.raise_for_status()
     session.headers["Authorization"] = "Bearer " + answer.json()["access_token"]
     return session
@@ -101,10 +114,18 @@ def main():
             emulator.control("DELETE", "/requests")
             seconds, pages, messages = page_inbox(session, emulator.graph, page_size)
             results[page_size] = seconds
-            print("page size %4d: %6.2f s for %d messages in %d pages (%.1f ms a page, "
-                  "%.1f ms of it in the emulator's handlers)"
-                  % (page_size, seconds, messages, pages, seconds * 1000 / pages,
-                     server_ms_per_request(emulator)))
+            print(
+                "page size %4d: %6.2f s for %d messages in %d pages (%.1f ms a page, "
+                "%.1f ms of it in the emulator's handlers)"
+                % (
+                    page_size,
+                    seconds,
+                    messages,
+                    pages,
+                    seconds * 1000 / pages,
+                    server_ms_per_request(emulator),
+                )
+            )
     ratio = results[SMALL_PAGE] / results[LARGE_PAGE]
     print("ratio %d/%d: %.2f" % (SMALL_PAGE, LARGE_PAGE, ratio))
     return ratio

@@ -92,9 +92,18 @@ def main():
     odoo_env.drop_database(DATABASE)
     try:
         subprocess.run(
-            odoo_env.odoo_command("-d", DATABASE, "-i", "maildesk", "--stop-after-init",
-                                  "--without-demo=all", "--log-level=warn"),
-            cwd=odoo_env.REPO, check=True)
+            odoo_env.odoo_command(
+                "-d",
+                DATABASE,
+                "-i",
+                "maildesk",
+                "--stop-after-init",
+                "--without-demo=all",
+                "--log-level=warn",
+            ),
+            cwd=odoo_env.REPO,
+            check=True,
+        )
         script = f"BIG = {BIG}\nSMALL = {SMALL}\nREPEAT = {REPEAT}\n" + SCRIPT
         command = odoo_env.odoo_command("-d", DATABASE, "--no-http", "--log-level=warn")
         command.insert(2, "shell")  # the sub-command comes right after odoo-bin

@@ -6,17 +6,28 @@ from ..models.maildesk_message_attachment import DOWNLOAD_ROUTE
 
 # Shown in the browser (a picture in a mail, a PDF preview); every other type is saved,
 # never rendered at this origin.
-INLINE_TYPES = frozenset({
-    "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/avif",
-    "application/pdf",
-})
+INLINE_TYPES = frozenset(
+    {
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "image/bmp",
+        "image/avif",
+        "application/pdf",
+    }
+)
 # Types a browser may run as a document if it ever opens one.
 ACTIVE_MARKERS = ("html", "xml", "svg", "javascript", "ecmascript", "xsl")
 
 
 class MaildeskAttachmentController(http.Controller):
-    @http.route(DOWNLOAD_ROUTE.replace("%d", "<int:attachment_id>"), type="http",
-                auth="user", methods=["GET"])
+    @http.route(
+        DOWNLOAD_ROUTE.replace("%d", "<int:attachment_id>"),
+        type="http",
+        auth="user",
+        methods=["GET"],
+    )
     def maildesk_attachment(self, attachment_id, download=None):
         """A file of a mirrored message, for a user allowed to read that message.
 
@@ -31,17 +42,25 @@ class MaildeskAttachmentController(http.Controller):
             data = attachment._get_content()
         except UserError as error:
             return request.make_response(
-                error.args[0], status=502,
-                headers=[("Content-Type", "text/plain; charset=utf-8"),
-                         ("X-Content-Type-Options", "nosniff"),
-                         ("Cache-Control", "no-store")])
+                error.args[0],
+                status=502,
+                headers=[
+                    ("Content-Type", "text/plain; charset=utf-8"),
+                    ("X-Content-Type-Options", "nosniff"),
+                    ("Cache-Control", "no-store"),
+                ],
+            )
         content_type = attachment._served_content_type()
         inline = content_type in INLINE_TYPES and download not in ("1", "true")
         headers = [
             ("Content-Type", content_type),
             ("Content-Length", str(len(data))),
-            ("Content-Disposition", content_disposition(
-                attachment.name or "attachment", "inline" if inline else "attachment")),
+            (
+                "Content-Disposition",
+                content_disposition(
+                    attachment.name or "attachment", "inline" if inline else "attachment"
+                ),
+            ),
             ("X-Content-Type-Options", "nosniff"),
             ("Referrer-Policy", "no-referrer"),
             # Mail is private: no shared cache may keep it.

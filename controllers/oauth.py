@@ -22,8 +22,9 @@ class MaildeskOAuthController(http.Controller):
         """
         account = request.env["maildesk.account"]._account_for_oauth_state(params.get("state"))
         if not account:
-            _logger.warning("MailDesk OAuth callback with an invalid state from user %s",
-                            request.env.uid)
+            _logger.warning(
+                "MailDesk OAuth callback with an invalid state from user %s", request.env.uid
+            )
             return self._refusal_page()
         try:
             account._finish_authorization(params)

@@ -41,15 +41,25 @@ def parse_args(argv=None):
         help="keep apps, users, mail, tokens and settings in STATE_DIR/state.json: saved "
         "as they change and at exit, loaded at start (needs --state-dir)",
     )
-    parser.add_argument("--seed", default="none",
-                        help="none, demo or large:N (with --persist: only when nothing "
-                        "was saved yet)")
-    parser.add_argument("--chaos", type=int, metavar="SEED",
-                        help="chaos mode: misbehave at random as Outlook does, replayably "
-                        "from this seed (off by default)")
-    parser.add_argument("--chaos-level", type=float, metavar="L", default=None,
-                        help="how hostile chaos is, from 0 (off) to 1 (default %s)"
-                        % DEFAULT_CHAOS_LEVEL)
+    parser.add_argument(
+        "--seed",
+        default="none",
+        help="none, demo or large:N (with --persist: only when nothing " "was saved yet)",
+    )
+    parser.add_argument(
+        "--chaos",
+        type=int,
+        metavar="SEED",
+        help="chaos mode: misbehave at random as Outlook does, replayably "
+        "from this seed (off by default)",
+    )
+    parser.add_argument(
+        "--chaos-level",
+        type=float,
+        metavar="L",
+        default=None,
+        help="how hostile chaos is, from 0 (off) to 1 (default %s)" % DEFAULT_CHAOS_LEVEL,
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     parser.add_argument(
         "--exit-with-stdin",
@@ -85,8 +95,11 @@ def main(argv=None):
             try:
                 loaded = load_state_file(state, state_file)
             except ValueError as error:
-                print("python -m emulator: cannot load %s: %s (move it away to start afresh)"
-                      % (state_file, error), file=sys.stderr)
+                print(
+                    "python -m emulator: cannot load %s: %s (move it away to start afresh)"
+                    % (state_file, error),
+                    file=sys.stderr,
+                )
                 return 2
         # A saved state already holds whatever a seed once made, and what happened since.
         if args.seed and args.seed != "none" and not loaded:
@@ -104,7 +117,11 @@ def main(argv=None):
             saver.save()
             saver.start()
         server = create_server(
-            state, args.host, args.port, server_ssl_context(tls_files), verbose=args.verbose,
+            state,
+            args.host,
+            args.port,
+            server_ssl_context(tls_files),
+            verbose=args.verbose,
             on_change=saver.changed if saver else None,
         )
         # SIGTERM (what EmulatorProcess.stop sends) ends the loop like Ctrl-C does.

@@ -37,8 +37,7 @@ class EmulatorProcess:
     ``{"login", "graph", "control", "ca_file"}``.
     """
 
-    def __init__(self, seed="none", state_dir=None, extra_args=(),
-                 startup_timeout=STARTUP_TIMEOUT):
+    def __init__(self, seed="none", state_dir=None, extra_args=(), startup_timeout=STARTUP_TIMEOUT):
         self.seed = seed
         self.startup_timeout = startup_timeout
         self.extra_args = tuple(extra_args)
@@ -54,10 +53,15 @@ class EmulatorProcess:
         if self._process is not None:
             return self
         command = [
-            sys.executable, "-m", "emulator",
-            "--port", "0",
-            "--seed", self.seed,
-            "--state-dir", self.state_dir,
+            sys.executable,
+            "-m",
+            "emulator",
+            "--port",
+            "0",
+            "--seed",
+            self.seed,
+            "--state-dir",
+            self.state_dir,
             "--exit-with-stdin",
             *self.extra_args,
         ]
@@ -177,4 +181,3 @@ class EmulatorProcess:
         return self._session.request(
             method, url, json=json, timeout=timeout, verify=self.info["ca_file"]
         )
-

@@ -20,8 +20,16 @@ MAX_ATTACHMENT_BYTES = 150 * 1024 * 1024
 UPLOAD_CHUNK_BYTES = 12 * 320 * 1024
 
 
-def add_attachment(session, message_id, name, content, content_type=None, is_inline=False,
-                   content_id=None, chunk_size=UPLOAD_CHUNK_BYTES):
+def add_attachment(
+    session,
+    message_id,
+    name,
+    content,
+    content_type=None,
+    is_inline=False,
+    content_id=None,
+    chunk_size=UPLOAD_CHUNK_BYTES,
+):
     """Attach ``content`` (bytes) to the draft ``message_id``, choosing the way by size.
 
     Raises ``MessageTooLarge`` above 150 MB, before anything is sent.
@@ -45,12 +53,21 @@ def add_attachment(session, message_id, name, content, content_type=None, is_inl
             attachment["contentId"] = content_id
         session.request("POST", message_path(message_id) + "/attachments", json=attachment)
         return
-    upload_in_session(session, message_id, name, content, content_type, is_inline,
-                      content_id, chunk_size)
+    upload_in_session(
+        session, message_id, name, content, content_type, is_inline, content_id, chunk_size
+    )
 
 
-def upload_in_session(session, message_id, name, content, content_type, is_inline=False,
-                      content_id=None, chunk_size=UPLOAD_CHUNK_BYTES):
+def upload_in_session(
+    session,
+    message_id,
+    name,
+    content,
+    content_type,
+    is_inline=False,
+    content_id=None,
+    chunk_size=UPLOAD_CHUNK_BYTES,
+):
     """Attach a large file through an upload session, range after range.
 
     A range is not repeated after a connection broke mid-request (the service may hold
@@ -68,7 +85,8 @@ def upload_in_session(session, message_id, name, content, content_type, is_inlin
     if content_id:
         item["contentId"] = content_id
     upload = session.json(
-        "POST", message_path(message_id) + "/attachments/createUploadSession",
+        "POST",
+        message_path(message_id) + "/attachments/createUploadSession",
         json={"AttachmentItem": item},
     )
     upload_url = upload.get("uploadUrl")
@@ -77,10 +95,13 @@ def upload_in_session(session, message_id, name, content, content_type, is_inlin
     start = 0
     try:
         while start < size:
-            chunk = content[start:start + chunk_size]
+            chunk = content[start : start + chunk_size]
             end = start + len(chunk) - 1
             response = session.upload(
-                "PUT", upload_url, data=chunk, idempotent=False,
+                "PUT",
+                upload_url,
+                data=chunk,
+                idempotent=False,
                 headers={
                     "Content-Type": "application/octet-stream",
                     "Content-Range": "bytes %d-%d/%d" % (start, end, size),

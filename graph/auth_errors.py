@@ -11,36 +11,50 @@ from .errors import (
 )
 
 # AADSTS numbers that mean the user's grant is gone: only a new sign-in helps.
-REAUTHORIZE_AADSTS = frozenset({
-    70000,  # refresh token invalid or malformed
-    70008,  # code or refresh token expired
-    700082,  # refresh token expired through inactivity
-    50173,  # grant revoked (password change, admin revocation)
-    54005,  # authorization code already redeemed
-    501481,  # PKCE code_verifier does not match
-    65001,  # consent missing or withdrawn
-    50076,  # multi-factor authentication now required
-    50079,  # multi-factor enrolment required
-    53003,  # blocked by conditional access
-})
+REAUTHORIZE_AADSTS = frozenset(
+    {
+        70000,  # refresh token invalid or malformed
+        70008,  # code or refresh token expired
+        700082,  # refresh token expired through inactivity
+        50173,  # grant revoked (password change, admin revocation)
+        54005,  # authorization code already redeemed
+        501481,  # PKCE code_verifier does not match
+        65001,  # consent missing or withdrawn
+        50076,  # multi-factor authentication now required
+        50079,  # multi-factor enrolment required
+        53003,  # blocked by conditional access
+    }
+)
 
 # AADSTS numbers that mean the Azure app registration or its secret is wrong.
-CLIENT_CONFIGURATION_AADSTS = frozenset({
-    7000215,  # wrong client secret
-    7000222,  # client secret expired
-    7000218,  # no client secret sent
-    700016,  # application not found in the directory
-    50011,  # redirect URI not registered for the app
-    90002,  # tenant not found
-    900023,  # tenant name malformed
-})
+CLIENT_CONFIGURATION_AADSTS = frozenset(
+    {
+        7000215,  # wrong client secret
+        7000222,  # client secret expired
+        7000218,  # no client secret sent
+        700016,  # application not found in the directory
+        50011,  # redirect URI not registered for the app
+        90002,  # tenant not found
+        900023,  # tenant name malformed
+    }
+)
 
-REAUTHORIZE_ERRORS = frozenset({
-    "invalid_grant", "interaction_required", "consent_required", "login_required",
-})
-CLIENT_CONFIGURATION_ERRORS = frozenset({
-    "invalid_client", "unauthorized_client", "unsupported_grant_type", "invalid_scope",
-})
+REAUTHORIZE_ERRORS = frozenset(
+    {
+        "invalid_grant",
+        "interaction_required",
+        "consent_required",
+        "login_required",
+    }
+)
+CLIENT_CONFIGURATION_ERRORS = frozenset(
+    {
+        "invalid_client",
+        "unauthorized_client",
+        "unsupported_grant_type",
+        "invalid_scope",
+    }
+)
 TRANSIENT_ERRORS = frozenset({"temporarily_unavailable", "server_error"})
 
 _AADSTS_PATTERN = re.compile(r"AADSTS(\d+)")

@@ -22,14 +22,16 @@ def batch(session, requests):
     retries remain, together with the ones that failed 424 only because a request they
     depend on was throttled; after that their last answer is returned as is.
     """
-    entries = [_batch_entry(session, request, position)
-               for position, request in enumerate(requests, start=1)]
+    entries = [
+        _batch_entry(session, request, position)
+        for position, request in enumerate(requests, start=1)
+    ]
     ids = [entry["id"] for entry in entries]
     if len(set(ids)) != len(ids):
         raise ValueError("batch request ids must be unique")
     answers = {}
     for start in range(0, len(entries), MAX_BATCH_SIZE):
-        answers.update(_run_chunk(session, entries[start:start + MAX_BATCH_SIZE]))
+        answers.update(_run_chunk(session, entries[start : start + MAX_BATCH_SIZE]))
     return [answers[entry_id] for entry_id in ids]
 
 
@@ -56,7 +58,10 @@ def _run_chunk(session, entries):
     while pending:
         only_reads = all(entry["method"] == "GET" for entry in pending)
         payload = session.json(
-            "POST", "/$batch", json={"requests": pending}, idempotent=only_reads,
+            "POST",
+            "/$batch",
+            json={"requests": pending},
+            idempotent=only_reads,
             slots=min(BATCH_PARALLELISM, len(pending)),
         )
         by_id = {str(answer.get("id")): answer for answer in payload.get("responses") or ()}
@@ -95,8 +100,11 @@ def _with_blocked_dependants(entries, throttled, answers):
     while grew:
         grew = False
         for entry in entries:
-            if (entry["id"] not in repeated and answers[entry["id"]]["status"] == 424
-                    and repeated.intersection(entry.get("dependsOn", ()))):
+            if (
+                entry["id"] not in repeated
+                and answers[entry["id"]]["status"] == 424
+                and repeated.intersection(entry.get("dependsOn", ()))
+            ):
                 repeated.add(entry["id"])
                 grew = True
     return [entry for entry in entries if entry["id"] in repeated]

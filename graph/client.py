@@ -73,8 +73,9 @@ class GraphClient:
     def iter_folders(self, include_hidden=True, page_size=folders.FOLDER_PAGE_SIZE):
         """Every folder of the mailbox (hidden ones included unless asked otherwise),
         parents before children, following every page."""
-        return folders.iter_folders(self._session, include_hidden=include_hidden,
-                                    page_size=page_size)
+        return folders.iter_folders(
+            self._session, include_hidden=include_hidden, page_size=page_size
+        )
 
     def folder_delta_pages(self, cursor=None, page_size=folders.FOLDER_PAGE_SIZE):
         """The pages of a folder-tree delta round, as ``FolderDeltaPage`` objects.
@@ -84,22 +85,33 @@ class GraphClient:
         """
         return folders.folder_delta_pages(self._session, cursor=cursor, page_size=page_size)
 
-    def delta_pages(self, folder_id, cursor=None, select=DEFAULT_LIST_FIELDS, page_size=200,
-                    newest_first=True, received_since=None):
+    def delta_pages(
+        self,
+        folder_id,
+        cursor=None,
+        select=DEFAULT_LIST_FIELDS,
+        page_size=200,
+        newest_first=True,
+        received_since=None,
+    ):
         """The pages of a delta round of one folder, as ``DeltaPage`` objects.
 
         ``cursor`` None starts a round; otherwise it is a stored nextLink or deltaLink.
         Raises ``SyncStateExpired`` when Graph no longer knows the cursor.
         """
         return delta.delta_pages(
-            self._session, folder_id, cursor=cursor, select=select, page_size=page_size,
-            newest_first=newest_first, received_since=received_since,
+            self._session,
+            folder_id,
+            cursor=cursor,
+            select=select,
+            page_size=page_size,
+            newest_first=newest_first,
+            received_since=received_since,
         )
 
     def get_message(self, message_id, select=None, body_type="html"):
         """One message, with its body converted to ``body_type`` ("html" or "text")."""
-        return messages.get_message(self._session, message_id, select=select,
-                                    body_type=body_type)
+        return messages.get_message(self._session, message_id, select=select, body_type=body_type)
 
     def iter_mime(self, message_id, chunk_size=65536):
         """Stream the MIME source of a message."""
@@ -115,8 +127,9 @@ class GraphClient:
 
     def iter_attachment_content(self, message_id, attachment_id, chunk_size=65536):
         """Stream the raw bytes of one attachment."""
-        return messages.iter_attachment_content(self._session, message_id, attachment_id,
-                                                chunk_size=chunk_size)
+        return messages.iter_attachment_content(
+            self._session, message_id, attachment_id, chunk_size=chunk_size
+        )
 
     def send_mime(self, mime_bytes):
         """Send an RFC 5322 message; the sent copy lands in Sent Items. Mail over the
@@ -138,8 +151,9 @@ class GraphClient:
 
     def add_attachment(self, message_id, name, content, content_type=None):
         """Attach a file (bytes) to a draft; a large one goes through an upload session."""
-        attachments.add_attachment(self._session, message_id, name, content,
-                                   content_type=content_type)
+        attachments.add_attachment(
+            self._session, message_id, name, content, content_type=content_type
+        )
 
     def delete_attachment(self, message_id, attachment_id):
         """Remove an attachment from a draft."""
@@ -151,8 +165,7 @@ class GraphClient:
 
     def reply(self, message_id, comment="", reply_all=False, message=None):
         """Reply or reply all, keeping the conversation."""
-        send.reply(self._session, message_id, comment=comment, reply_all=reply_all,
-                   message=message)
+        send.reply(self._session, message_id, comment=comment, reply_all=reply_all, message=message)
 
     def forward(self, message_id, to_recipients, comment=""):
         """Forward a message to a list of addresses."""

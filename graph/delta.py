@@ -54,8 +54,15 @@ class DeltaPage:
     is_final: bool
 
 
-def delta_pages(session, folder_id, cursor=None, select=DEFAULT_LIST_FIELDS, page_size=200,
-                newest_first=True, received_since=None):
+def delta_pages(
+    session,
+    folder_id,
+    cursor=None,
+    select=DEFAULT_LIST_FIELDS,
+    page_size=200,
+    newest_first=True,
+    received_since=None,
+):
     """Yield the pages of a delta round of ``folder_id``.
 
     With ``cursor`` None a new round starts (the whole folder, newest first when asked);
@@ -79,7 +86,8 @@ def delta_pages(session, folder_id, cursor=None, select=DEFAULT_LIST_FIELDS, pag
             params["$orderby"] = "receivedDateTime desc"
         if received_since is not None:
             params["$filter"] = "receivedDateTime ge %s" % received_since.strftime(
-                "%Y-%m-%dT%H:%M:%SZ")
+                "%Y-%m-%dT%H:%M:%SZ"
+            )
     yield from follow_round(session, url, params, prefer, "this folder")
 
 
@@ -110,7 +118,9 @@ def _get_page(session, url, params, prefer, stream):
         if params is None and error.status == 400 and not isinstance(error, SyncStateExpired):
             raise SyncStateExpired(
                 "Microsoft Graph no longer accepts the delta link of %s" % stream,
-                status=400, code=error.code, request_id=error.request_id,
+                status=400,
+                code=error.code,
+                request_id=error.request_id,
             ) from error
         raise
 

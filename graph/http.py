@@ -170,7 +170,7 @@ class GraphSession:
         path = parts.path
         if root and not (path == root or path.startswith(root + "/")):
             raise GraphError("refusing a link outside %s" % self.graph_url, code="foreignLink")
-        relative = path[len(root):] or "/"
+        relative = path[len(root) :] or "/"
         return relative + ("?" + parts.query if parts.query else "")
 
     @contextmanager
@@ -227,8 +227,7 @@ class GraphSession:
                 yield from response.iter_content(chunk_size)
             except requests.RequestException as exc:
                 raise TransientError(
-                    "the download from Microsoft Graph was interrupted (%s)"
-                    % type(exc).__name__
+                    "the download from Microsoft Graph was interrupted (%s)" % type(exc).__name__
                 ) from exc
 
     def retry_delay(self, retries, retry_after=None):
@@ -249,8 +248,21 @@ class GraphSession:
         """Release pooled connections."""
         self._http.close()
 
-    def _send(self, method, path, *, stream, params=None, json=None, data=None, headers=None,
-              prefer=(), idempotent=None, authenticated=True, slots=1):
+    def _send(
+        self,
+        method,
+        path,
+        *,
+        stream,
+        params=None,
+        json=None,
+        data=None,
+        headers=None,
+        prefer=(),
+        idempotent=None,
+        authenticated=True,
+        slots=1,
+    ):
         """Send until success (returned with its slot held) or a typed error is raised."""
         method = method.upper()
         url = self.url_for(path) if authenticated else self._upload_url(path)
@@ -262,16 +274,22 @@ class GraphSession:
         force_refresh = False
         while True:
             if authenticated:
-                token = self._token_provider(force_refresh=True) if force_refresh else (
-                    self._token_provider()
+                token = (
+                    self._token_provider(force_refresh=True)
+                    if force_refresh
+                    else (self._token_provider())
                 )
                 force_refresh = False
                 request_headers = _request_headers(token, client_request_id, prefer, headers)
             else:
                 request_headers = {"client-request-id": client_request_id, **(headers or {})}
             response, content, failure = self._attempt(
-                method, url, request_headers, stream,
-                {"params": params, "json": json, "data": data}, slots,
+                method,
+                url,
+                request_headers,
+                stream,
+                {"params": params, "json": json, "data": data},
+                slots,
             )
             if failure is not None:
                 delay = self._delay_after_failure(failure, idempotent, retries, method, url)
@@ -280,13 +298,18 @@ class GraphSession:
             elif response.status_code == 401 and authenticated and not refreshed:
                 # The token may have been revoked or expired early: one forced refresh.
                 refreshed = force_refresh = True
-                _logger.info("Graph %s %s answered 401; refreshing the token", method,
-                             _path(url))
+                _logger.info("Graph %s %s answered 401; refreshing the token", method, _path(url))
                 continue
             else:
                 delay = self._delay_after_answer(response, content, idempotent, retries)
-            _logger.info("Graph %s %s: retrying in %.1f s (%d/%d)", method, _path(url),
-                         delay, retries + 1, self._max_retries)
+            _logger.info(
+                "Graph %s %s: retrying in %.1f s (%d/%d)",
+                method,
+                _path(url),
+                delay,
+                retries + 1,
+                self._max_retries,
+            )
             self._sleep(delay)
             retries += 1
 
@@ -294,8 +317,9 @@ class GraphSession:
         """An upload URL as given, refusing anything less protected than Graph itself."""
         scheme = urlsplit(url).scheme.lower()
         if scheme not in ("https", self._origin[0]):
-            raise GraphError("refusing an upload URL over %s" % (scheme or "no scheme"),
-                             code="foreignLink")
+            raise GraphError(
+                "refusing an upload URL over %s" % (scheme or "no scheme"), code="foreignLink"
+            )
         return url
 
     def _attempt(self, method, url, headers, stream, options, slots):
@@ -306,13 +330,16 @@ class GraphSession:
         """
         # Bounded, so a slot leaked by an abandoned stream cannot stall the mailbox forever.
         if not self._slots.acquire(slots, timeout=max(self._max_retry_wait, self._timeout)):
-            raise TransientError(
-                "every request slot of this mailbox stayed busy; try again later"
-            )
+            raise TransientError("every request slot of this mailbox stayed busy; try again later")
         try:
             response = self._http.request(
-                method, url, headers=headers, timeout=self._timeout, verify=self._verify,
-                stream=stream, **options
+                method,
+                url,
+                headers=headers,
+                timeout=self._timeout,
+                verify=self._verify,
+                stream=stream,
+                **options,
             )
         except requests.RequestException as exc:
             self._slots.release(slots)
@@ -343,8 +370,11 @@ class GraphSession:
         if delay is not None:
             return delay
         if retry_after is not None and retry_after > self._max_retry_wait:
-            _logger.warning("Graph asks to wait %.0f s (over %s s): giving up for now",
-                            retry_after, self._max_retry_wait)
+            _logger.warning(
+                "Graph asks to wait %.0f s (over %s s): giving up for now",
+                retry_after,
+                self._max_retry_wait,
+            )
         elif isinstance(error, Throttled) and error.retry_after is None:
             # Out of retries without a wait from Microsoft: say how long to park the work.
             error.retry_after = self._backoff(retries)
@@ -357,12 +387,14 @@ class GraphSession:
             failure
         )
         if not retryable:
-            raise TransientError(
-                "could not talk to Microsoft Graph (%s)" % name
-            ) from failure
+            raise TransientError("could not talk to Microsoft Graph (%s)" % name) from failure
         if not idempotent and not _nothing_was_sent(failure):
-            _logger.warning("Graph %s %s: connection lost after sending (%s); not repeating",
-                            method, _path(url), name)
+            _logger.warning(
+                "Graph %s %s: connection lost after sending (%s); not repeating",
+                method,
+                _path(url),
+                name,
+            )
             raise TransientError(
                 "the connection to Microsoft Graph broke after the request was sent (%s);"
                 " it may or may not have been carried out" % name,
@@ -375,7 +407,7 @@ class GraphSession:
 
     def _backoff(self, retries):
         """Full-jitter exponential backoff: uniform in [0, min(cap, base * 2**retries)]."""
-        ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** retries))
+        ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2**retries))
         return self._random.uniform(0, ceiling)
 
 

@@ -19,20 +19,25 @@ def read_change(message_id, is_read):
 def flag_change(message_id, flagged):
     """Flag a message for follow-up, or clear its flag."""
     status = "flagged" if flagged else "notFlagged"
-    return {"method": "PATCH", "url": message_path(message_id),
-            "body": {"flag": {"flagStatus": status}}}
+    return {
+        "method": "PATCH",
+        "url": message_path(message_id),
+        "body": {"flag": {"flagStatus": status}},
+    }
 
 
 def categories_change(message_id, names):
     """Give a message exactly these categories (an empty list clears them)."""
-    return {"method": "PATCH", "url": message_path(message_id),
-            "body": {"categories": list(names)}}
+    return {"method": "PATCH", "url": message_path(message_id), "body": {"categories": list(names)}}
 
 
 def move_change(message_id, destination_id):
     """Move a message to a folder (id or well-known name)."""
-    return {"method": "POST", "url": message_path(message_id) + "/move",
-            "body": {"destinationId": destination_id}}
+    return {
+        "method": "POST",
+        "url": message_path(message_id) + "/move",
+        "body": {"destinationId": destination_id},
+    }
 
 
 def permanent_delete_change(message_id):
@@ -48,8 +53,9 @@ def apply_changes(client, changes):
     once the client's retries are used up, ...). A failure of the whole batch (the
     connection, authorization) raises as any request does.
     """
-    answers = client.batch([dict(change, id=str(index))
-                            for index, change in enumerate(changes, start=1)])
+    answers = client.batch(
+        [dict(change, id=str(index)) for index, change in enumerate(changes, start=1)]
+    )
     return [_answer_error(answer) for answer in answers]
 
 
@@ -61,5 +67,9 @@ def _answer_error(answer):
     body = answer.get("body")
     content = json.dumps(body if isinstance(body, dict) else {})
     retry_after = headers.get("retry-after")
-    return error_for_response(status, content, headers, retry_after=parse_retry_after(
-        None if retry_after is None else str(retry_after)))
+    return error_for_response(
+        status,
+        content,
+        headers,
+        retry_after=parse_retry_after(None if retry_after is None else str(retry_after)),
+    )

@@ -103,10 +103,12 @@ def fetch_messages(session, message_ids, run_batch, select=("id", "parentFolderI
     """
     message_ids = list(message_ids)
     query = "?$select=" + ",".join(select)
-    answers = run_batch([
-        {"id": str(index), "method": "GET", "url": message_path(message_id) + query}
-        for index, message_id in enumerate(message_ids)
-    ])
+    answers = run_batch(
+        [
+            {"id": str(index), "method": "GET", "url": message_path(message_id) + query}
+            for index, message_id in enumerate(message_ids)
+        ]
+    )
     found = {}
     for message_id, answer in zip(message_ids, answers, strict=True):
         status = answer["status"]
@@ -116,13 +118,19 @@ def fetch_messages(session, message_ids, run_batch, select=("id", "parentFolderI
             found[message_id] = None
         else:
             headers = {name.lower(): value for name, value in (answer.get("headers") or {}).items()}
-            raise error_for_response(status, json.dumps(answer.get("body") or {}), headers,
-                                     retry_after=parse_retry_after(headers.get("retry-after")))
+            raise error_for_response(
+                status,
+                json.dumps(answer.get("body") or {}),
+                headers,
+                retry_after=parse_retry_after(headers.get("retry-after")),
+            )
     return found
 
 
 def locate_messages(session, message_ids, run_batch):
     """Where each message is now: ``{id: parentFolderId}``, ``None`` when it is gone."""
     found = fetch_messages(session, message_ids, run_batch)
-    return {message_id: (message or {}).get("parentFolderId") if message else None
-            for message_id, message in found.items()}
+    return {
+        message_id: (message or {}).get("parentFolderId") if message else None
+        for message_id, message in found.items()
+    }

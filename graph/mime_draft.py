@@ -45,12 +45,16 @@ def draft_from_mime(mime_bytes):
     importance = _importance(parsed)
     if importance:
         message["importance"] = importance
-    custom = [{"name": name, "value": str(value)} for name, value in parsed.items()
-              if name.lower().startswith("x-") and name.lower() != "x-priority"]
+    custom = [
+        {"name": name, "value": str(value)}
+        for name, value in parsed.items()
+        if name.lower().startswith("x-") and name.lower() != "x-priority"
+    ]
     if custom:
         message["internetMessageHeaders"] = custom
-    files = [_file(part, number) for number, part in enumerate(_file_parts(parsed, body_part),
-                                                                start=1)]
+    files = [
+        _file(part, number) for number, part in enumerate(_file_parts(parsed, body_part), start=1)
+    ]
     return message, files
 
 
@@ -58,7 +62,8 @@ def _addresses(parsed, header):
     values = [str(value) for value in parsed.get_all(header, [])]
     return [
         {"emailAddress": {"name": name, "address": address} if name else {"address": address}}
-        for name, address in email.utils.getaddresses(values) if address
+        for name, address in email.utils.getaddresses(values)
+        if address
     ]
 
 
@@ -79,9 +84,11 @@ def _file_parts(part, body_part):
     elif part.is_multipart():
         for child in part.iter_parts():
             yield from _file_parts(child, body_part)
-    elif not (part.get_content_type() in ("text/plain", "text/html")
-              and part.get_content_disposition() != "attachment"
-              and not part.get_filename()):
+    elif not (
+        part.get_content_type() in ("text/plain", "text/html")
+        and part.get_content_disposition() != "attachment"
+        and not part.get_filename()
+    ):
         yield part
 
 
@@ -99,8 +106,7 @@ def _file(part, number):
         "name": part.get_filename() or default_name,
         "content": content,
         "content_type": part.get_content_type(),
-        "is_inline": part.get_content_disposition() == "inline" or (
-            content_id is not None and part.get_content_disposition() != "attachment"
-        ),
+        "is_inline": part.get_content_disposition() == "inline"
+        or (content_id is not None and part.get_content_disposition() != "attachment"),
         "content_id": content_id,
     }

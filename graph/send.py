@@ -28,9 +28,7 @@ def send_mime(session, mime_bytes):
     if len(encoded) > MAX_SEND_REQUEST_BYTES:
         send_large_mime(session, mime_bytes)
         return
-    session.request(
-        "POST", "/me/sendMail", data=encoded, headers={"Content-Type": "text/plain"}
-    )
+    session.request("POST", "/me/sendMail", data=encoded, headers={"Content-Type": "text/plain"})
 
 
 def send_large_mime(session, mime_bytes):
@@ -58,7 +56,9 @@ def send_large_mime(session, mime_bytes):
             # Only an attachment's fate was unknown; the mail itself was never sent.
             raise TransientError(
                 "attaching a file to a large message failed; the message was not sent",
-                status=exc.status, code=exc.code, request_id=exc.request_id,
+                status=exc.status,
+                code=exc.code,
+                request_id=exc.request_id,
             ) from exc
         raise
     try:
@@ -87,8 +87,11 @@ def send_message(session, message, save_to_sent=True):
     )
 
 
-RESPONSE_ACTIONS = {"reply": "createReply", "reply_all": "createReplyAll",
-                    "forward": "createForward"}
+RESPONSE_ACTIONS = {
+    "reply": "createReply",
+    "reply_all": "createReplyAll",
+    "forward": "createForward",
+}
 
 
 def create_draft(session, message):
@@ -104,8 +107,9 @@ def create_response_draft(session, message_id, kind):
     a forward's attachments) and keeps it in the original's conversation, which a plain
     new draft would not be.
     """
-    return session.json("POST", "%s/%s" % (message_path(message_id), RESPONSE_ACTIONS[kind]),
-                        json={})
+    return session.json(
+        "POST", "%s/%s" % (message_path(message_id), RESPONSE_ACTIONS[kind]), json={}
+    )
 
 
 def reply(session, message_id, comment="", reply_all=False, message=None):

@@ -56,9 +56,7 @@ class TokenProvider:
                 if not latest or latest == self._token_cache:
                     raise
                 self._token_cache = latest
-                token, new_cache = self._oauth_app.access_token(
-                    latest, force_refresh=force_refresh
-                )
+                token, new_cache = self._oauth_app.access_token(latest, force_refresh=force_refresh)
             if new_cache is not None:
                 self._token_cache = new_cache
                 if self._on_cache_changed is not None:
@@ -72,5 +70,11 @@ def home_account_id(token_cache):
         accounts = (json.loads(token_cache or "{}").get("Account") or {}).values()
     except (ValueError, AttributeError):
         return None
-    return next((entry.get("home_account_id") for entry in accounts
-                 if isinstance(entry, dict) and entry.get("home_account_id")), None)
+    return next(
+        (
+            entry.get("home_account_id")
+            for entry in accounts
+            if isinstance(entry, dict) and entry.get("home_account_id")
+        ),
+        None,
+    )

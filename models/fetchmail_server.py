@@ -54,7 +54,8 @@ class FetchmailServer(models.Model):
             self.env._(
                 "Connected to %(email)s: the Inbox holds %(count)s messages. Sync runs in the "
                 "background.",
-                email=server.maildesk_account_id.email, count=server._maildesk_confirm(),
+                email=server.maildesk_account_id.email,
+                count=server._maildesk_confirm(),
             )
             for server in graph_servers
         ]
@@ -62,7 +63,8 @@ class FetchmailServer(models.Model):
             super(FetchmailServer, self - graph_servers).button_confirm_login()
         # The form still shows the server as not confirmed until it reloads.
         return self._maildesk_notification(
-            messages, {"type": "ir.actions.client", "tag": "soft_reload"})
+            messages, {"type": "ir.actions.client", "tag": "soft_reload"}
+        )
 
     def _maildesk_notification(self, messages, next_action):
         return {
@@ -89,15 +91,21 @@ class FetchmailServer(models.Model):
         profile, inbox = account._call_graph(check)
         signed_in = account._profile_address(profile)
         if signed_in != account.email:
-            raise UserError(self.env._(
-                "The authorization of %(account)s belongs to %(signed_in)s, not %(email)s: "
-                "authorize it again with the right mailbox.",
-                account=account.display_name, signed_in=signed_in, email=account.email,
-            ))
+            raise UserError(
+                self.env._(
+                    "The authorization of %(account)s belongs to %(signed_in)s, not %(email)s: "
+                    "authorize it again with the right mailbox.",
+                    account=account.display_name,
+                    signed_in=signed_in,
+                    email=account.email,
+                )
+            )
         self.write({"state": "done"})
         _logger.info(
             "MailDesk %s: incoming server %s confirmed (Inbox: %s messages)",
-            account.email, self.name, inbox.get("totalItemCount"),
+            account.email,
+            self.name,
+            inbox.get("totalItemCount"),
         )
         return inbox.get("totalItemCount") or 0
 
@@ -141,5 +149,6 @@ class FetchmailServer(models.Model):
             )
         return self.env._(
             "Sync of %(count)s folders of %(email)s started: new mail shows up in a moment.",
-            count=count, email=account.email,
+            count=count,
+            email=account.email,
         )

@@ -20,7 +20,9 @@ class IrMailServer(models.Model):
         ondelete={"maildesk_graph": "set default"},
     )
     maildesk_confirmed = fields.Boolean(
-        "Tested", readonly=True, copy=False,
+        "Tested",
+        readonly=True,
+        copy=False,
         help="Set by Test Connection: the account's token works and carries the Mail.Send "
         "permission.",
     )
@@ -55,9 +57,12 @@ class IrMailServer(models.Model):
         if not graph_servers:
             return super().test_smtp_connection(autodetect_max_email_size)
         if autodetect_max_email_size:
-            raise UserError(self.env._(
-                "Microsoft Graph accepts messages up to about 4 MB per request; larger "
-                "attachments are uploaded separately, so there is no limit to detect."))
+            raise UserError(
+                self.env._(
+                    "Microsoft Graph accepts messages up to about 4 MB per request; larger "
+                    "attachments are uploaded separately, so there is no limit to detect."
+                )
+            )
         for server in graph_servers:
             server._maildesk_test()
         if self - graph_servers:
@@ -85,29 +90,47 @@ class IrMailServer(models.Model):
         # Scopes first (as granted at sign-in): a missing permission is a consent problem
         # to name, not an authorization failure to count.
         if "mail.send" not in (account.granted_scopes or "").lower().split():
-            raise UserError(self.env._(
-                "The authorization of %(account)s does not include the Mail.Send permission. "
-                "Grant Mail.Send to the app in Microsoft Entra ID (with admin consent if your "
-                "organization requires it), then click Authorize Outlook again.",
-                account=account.display_name,
-            ))
+            raise UserError(
+                self.env._(
+                    "The authorization of %(account)s does not include the Mail.Send permission. "
+                    "Grant Mail.Send to the app in Microsoft Entra ID (with admin consent if your "
+                    "organization requires it), then click Authorize Outlook again.",
+                    account=account.display_name,
+                )
+            )
         account._call_graph(lambda client: client.me())
         self.sudo().maildesk_confirmed = True
         account._update_connection_state()
 
-    def send_email(self, message, mail_server_id=None, smtp_server=None, smtp_port=None,
-                   smtp_user=None, smtp_password=None, smtp_encryption=None,
-                   smtp_ssl_certificate=None, smtp_ssl_private_key=None,
-                   smtp_debug=False, smtp_session=None):
+    def send_email(
+        self,
+        message,
+        mail_server_id=None,
+        smtp_server=None,
+        smtp_port=None,
+        smtp_user=None,
+        smtp_password=None,
+        smtp_encryption=None,
+        smtp_ssl_certificate=None,
+        smtp_ssl_private_key=None,
+        smtp_debug=False,
+        smtp_session=None,
+    ):
         """A message Graph did not send fails with MailDesk's reason alone: Odoo's own
         wrapping names an SMTP server that an Outlook / Microsoft 365 server does not
         have, and that reason is what the mail and its chatter notification show."""
         try:
             return super().send_email(
-                message, mail_server_id=mail_server_id, smtp_server=smtp_server,
-                smtp_port=smtp_port, smtp_user=smtp_user, smtp_password=smtp_password,
-                smtp_encryption=smtp_encryption, smtp_ssl_certificate=smtp_ssl_certificate,
-                smtp_ssl_private_key=smtp_ssl_private_key, smtp_debug=smtp_debug,
+                message,
+                mail_server_id=mail_server_id,
+                smtp_server=smtp_server,
+                smtp_port=smtp_port,
+                smtp_user=smtp_user,
+                smtp_password=smtp_password,
+                smtp_encryption=smtp_encryption,
+                smtp_ssl_certificate=smtp_ssl_certificate,
+                smtp_ssl_private_key=smtp_ssl_private_key,
+                smtp_debug=smtp_debug,
                 smtp_session=smtp_session,
             )
         except MailDeliveryException as error:
@@ -116,9 +139,20 @@ class IrMailServer(models.Model):
                 raise
             raise MailDeliveryException(self.env._("Mail Delivery Failed"), str(reason)) from reason
 
-    def connect(self, host=None, port=None, user=None, password=None, encryption=None,
-                smtp_from=None, ssl_certificate=None, ssl_private_key=None, smtp_debug=False,
-                mail_server_id=None, allow_archived=False):
+    def connect(
+        self,
+        host=None,
+        port=None,
+        user=None,
+        password=None,
+        encryption=None,
+        smtp_from=None,
+        ssl_certificate=None,
+        ssl_private_key=None,
+        smtp_debug=False,
+        mail_server_id=None,
+        allow_archived=False,
+    ):
         """For an Outlook / Microsoft 365 server, a Graph-backed session instead of SMTP.
 
         Returned even in test mode (unlike SMTP) so mail.mail's batching and send_email's
@@ -131,14 +165,23 @@ class IrMailServer(models.Model):
             mail_server, smtp_from = self.sudo()._find_mail_server(smtp_from)
         if mail_server and mail_server.smtp_authentication == "maildesk_graph":
             if not allow_archived and not mail_server.active:
-                raise UserError(self.env._(
-                    'The server "%s" cannot be used because it is archived.',
-                    mail_server.display_name,
-                ))
+                raise UserError(
+                    self.env._(
+                        'The server "%s" cannot be used because it is archived.',
+                        mail_server.display_name,
+                    )
+                )
             return MaildeskGraphMailSession(mail_server, smtp_from)
         return super().connect(
-            host=host, port=port, user=user, password=password, encryption=encryption,
-            smtp_from=smtp_from, ssl_certificate=ssl_certificate,
-            ssl_private_key=ssl_private_key, smtp_debug=smtp_debug,
-            mail_server_id=mail_server_id, allow_archived=allow_archived,
+            host=host,
+            port=port,
+            user=user,
+            password=password,
+            encryption=encryption,
+            smtp_from=smtp_from,
+            ssl_certificate=ssl_certificate,
+            ssl_private_key=ssl_private_key,
+            smtp_debug=smtp_debug,
+            mail_server_id=mail_server_id,
+            allow_archived=allow_archived,
         )

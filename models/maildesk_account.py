@@ -14,7 +14,9 @@ class MaildeskAccount(models.Model):
     _name = "maildesk.account"
     _description = "Mailbox Account"
     _inherit = [
-        "mail.thread", "bus.listener.mixin", "maildesk.account.oauth",
+        "mail.thread",
+        "bus.listener.mixin",
+        "maildesk.account.oauth",
         "maildesk.account.folder.tree",
     ]
     _order = "name, id"
@@ -97,9 +99,11 @@ class MaildeskAccount(models.Model):
     folder_ids = fields.One2many("maildesk.folder", "account_id", string="Folders")
     message_count = fields.Integer("Mirrored Messages", compute="_compute_message_count")
     history_months = fields.Integer(
-        "History (months)", default=0,
+        "History (months)",
+        default=0,
         help="How far back to load mail: 0 loads all of it; otherwise older mail is left "
-        "in Outlook.")
+        "in Outlook.",
+    )
     # The folder tree's delta cursor: system-only sync state.
     folder_delta_link = fields.Char(groups="base.group_system", copy=False)
     folders_due_date = fields.Datetime(groups="base.group_system", copy=False)
@@ -124,8 +128,11 @@ class MaildeskAccount(models.Model):
             )
 
     def _compute_message_count(self):
-        counts = dict(self.env["maildesk.message"]._read_group(
-            [("account_id", "in", self.ids)], ["account_id"], ["__count"]))
+        counts = dict(
+            self.env["maildesk.message"]._read_group(
+                [("account_id", "in", self.ids)], ["account_id"], ["__count"]
+            )
+        )
         for account in self:
             account.message_count = counts.get(account, 0)
 
@@ -155,19 +162,25 @@ class MaildeskAccount(models.Model):
             if vals.get("email"):
                 vals["email"] = vals["email"].strip().lower()
         default_owner = self.env.context.get("default_owner_id") or self.env.user.id
-        self._check_no_duplicate([
-            (vals.get("email"), vals.get("owner_id") or default_owner) for vals in vals_list
-        ])
+        self._check_no_duplicate(
+            [(vals.get("email"), vals.get("owner_id") or default_owner) for vals in vals_list]
+        )
         return super().create(vals_list)
 
     def write(self, vals):
         if vals.get("email"):
             vals["email"] = vals["email"].strip().lower()
         if vals.get("email") or vals.get("owner_id"):
-            self._check_no_duplicate([
-                (vals.get("email") or account.email, vals.get("owner_id") or account.owner_id.id)
-                for account in self
-            ], exclude=self)
+            self._check_no_duplicate(
+                [
+                    (
+                        vals.get("email") or account.email,
+                        vals.get("owner_id") or account.owner_id.id,
+                    )
+                    for account in self
+                ],
+                exclude=self,
+            )
         return super().write(vals)
 
     def _check_no_duplicate(self, pairs, exclude=None):
@@ -179,13 +192,14 @@ class MaildeskAccount(models.Model):
             return
         duplicate = len(set(pairs)) < len(pairs)
         if not duplicate:
-            domain = expression.OR([
-                [("email", "=", email), ("owner_id", "=", owner_id)] for email, owner_id in pairs
-            ])
+            domain = expression.OR(
+                [[("email", "=", email), ("owner_id", "=", owner_id)] for email, owner_id in pairs]
+            )
             if exclude:
                 domain = expression.AND([domain, [("id", "not in", exclude.ids)]])
-            duplicate = bool(self.sudo().with_context(active_test=False).search_count(
-                domain, limit=1))
+            duplicate = bool(
+                self.sudo().with_context(active_test=False).search_count(domain, limit=1)
+            )
         if duplicate:
             raise ValidationError(
                 self.env._("This user already has a mailbox account for this address.")
@@ -206,32 +220,44 @@ class MaildeskAccount(models.Model):
         """Refuse to sync, with the reason, until the mailbox is fully set up."""
         for account in self:
             if account.state == "auth_invalid":
-                raise UserError(self.env._(
-                    "%(account)s: Invalid OAuth Configuration. Click Authorize Outlook to sign "
-                    "in again; background sync of this mailbox is suspended until then.",
-                    account=account.display_name,
-                ))
+                raise UserError(
+                    self.env._(
+                        "%(account)s: Invalid OAuth Configuration. Click Authorize Outlook to sign "
+                        "in again; background sync of this mailbox is suspended until then.",
+                        account=account.display_name,
+                    )
+                )
             if account.state == "draft":
-                raise UserError(self.env._(
-                    "%(account)s is not connected yet: click Authorize Outlook first.",
-                    account=account.display_name,
-                ))
+                raise UserError(
+                    self.env._(
+                        "%(account)s is not connected yet: click Authorize Outlook first.",
+                        account=account.display_name,
+                    )
+                )
             missing = []
             if not account.is_incoming_confirmed:
-                missing.append(self.env._(
-                    "an Incoming Mail Server of type “Outlook / Microsoft 365 (Graph)” for this "
-                    "account, confirmed with Test & Confirm"))
+                missing.append(
+                    self.env._(
+                        "an Incoming Mail Server of type “Outlook / Microsoft 365 (Graph)” for "
+                        "this account, confirmed with Test & Confirm"
+                    )
+                )
             if not account.is_outgoing_confirmed:
-                missing.append(self.env._(
-                    "an Outgoing Mail Server with authentication "
-                    "“Outlook / Microsoft 365 (Graph)” for this account, checked with Test "
-                    "Connection"))
+                missing.append(
+                    self.env._(
+                        "an Outgoing Mail Server with authentication "
+                        "“Outlook / Microsoft 365 (Graph)” for this account, checked with Test "
+                        "Connection"
+                    )
+                )
             if missing:
-                raise UserError(self.env._(
-                    "%(account)s cannot sync yet. Still missing: %(missing)s.",
-                    account=account.display_name,
-                    missing="; ".join(missing),
-                ))
+                raise UserError(
+                    self.env._(
+                        "%(account)s cannot sync yet. Still missing: %(missing)s.",
+                        account=account.display_name,
+                        missing="; ".join(missing),
+                    )
+                )
 
     def action_sync_now(self):
         """Sync Now: every synced folder of these mailboxes is due at once; the worker
@@ -247,10 +273,14 @@ class MaildeskAccount(models.Model):
                 "sticky": False,
                 "message": self.env._(
                     "%(count)s folders of %(accounts)s will sync within a minute.",
-                    count=count, accounts=accounts,
-                ) if count else self.env._(
+                    count=count,
+                    accounts=accounts,
+                )
+                if count
+                else self.env._(
                     "%(accounts)s will sync within a minute: its folders show up first, then "
-                    "their mail.", accounts=accounts,
+                    "their mail.",
+                    accounts=accounts,
                 ),
                 "next": {"type": "ir.actions.act_window_close"},
             },
@@ -269,7 +299,8 @@ class MaildeskAccount(models.Model):
         now = fields.Datetime.now()
         self.sudo().write({"folders_due_date": now})
         folders = self.sudo().folder_ids.filtered(
-            lambda folder: folder.sync_enabled and not folder.is_search_folder)
+            lambda folder: folder.sync_enabled and not folder.is_search_folder
+        )
         folders.write({"watch_due_date": now, "retry_after": False})
         self.env["maildesk.sync.engine"].sudo()._trigger_workers()
         return len(folders)
@@ -279,17 +310,22 @@ class MaildeskAccount(models.Model):
         if not self:
             raise UserError(self.env._("Choose the Mailbox Account first."))
         if self.state == "draft":
-            raise UserError(self.env._(
-                "%(account)s is not authorized yet: open it and click Authorize Outlook.",
-                account=self.display_name,
-            ))
+            raise UserError(
+                self.env._(
+                    "%(account)s is not authorized yet: open it and click Authorize Outlook.",
+                    account=self.display_name,
+                )
+            )
 
     def _check_can_authorize(self):
         """Only the owner or a MailDesk administrator may connect a mailbox."""
         is_manager = self.env.user.has_group("maildesk.group_maildesk_manager")
         for account in self:
             if not is_manager and account.owner_id != self.env.user:
-                raise AccessError(self.env._(
-                    "Only the owner of %(account)s or a MailDesk administrator may authorize it.",
-                    account=account.display_name,
-                ))
+                raise AccessError(
+                    self.env._(
+                        "Only the owner of %(account)s or a MailDesk administrator may "
+                        "authorize it.",
+                        account=account.display_name,
+                    )
+                )

@@ -13,8 +13,16 @@ _logger = logging.getLogger(__name__)
 # first, then the system folders a real mailbox shows at its top level. All of them fit
 # in one batch of 20; the root is asked for its id only.
 SYSTEM_FOLDER_NAMES = (
-    *WELL_KNOWN_NAMES, "clutter", "conflicts", "conversationhistory", "localfailures",
-    "recoverableitemsdeletions", "scheduled", "searchfolders", "serverfailures", "syncissues",
+    *WELL_KNOWN_NAMES,
+    "clutter",
+    "conflicts",
+    "conversationhistory",
+    "localfailures",
+    "recoverableitemsdeletions",
+    "scheduled",
+    "searchfolders",
+    "serverfailures",
+    "syncissues",
 )
 ROOT_NAME = "msgfolderroot"
 # A sub-request that failed for these reasons only needs asking again.
@@ -44,26 +52,34 @@ class MaildeskAccountFolderTree(models.AbstractModel):
         """
         self.ensure_one()
         if self.state not in ("authorized", "active"):
-            raise UserError(self.env._(
-                "%(account)s is not connected to Outlook: click Authorize Outlook first, "
-                "then Fetch Folders.", account=self.display_name,
-            ))
+            raise UserError(
+                self.env._(
+                    "%(account)s is not connected to Outlook: click Authorize Outlook first, "
+                    "then Fetch Folders.",
+                    account=self.display_name,
+                )
+            )
         folders = self.env["maildesk.folder"].sudo()
         preselect = not folders.search_count([("account_id", "=", self.id)])
         stats = self._call_graph(
-            lambda client: self._fetch_folder_tree(client, preselect=preselect))
+            lambda client: self._fetch_folder_tree(client, preselect=preselect)
+        )
         domain = [("account_id", "=", self.id)]
         total = folders.search_count(domain)
         synced = folders.search_count([*domain, ("sync_enabled", "=", True)])
         if preselect and synced:
             # Inbox and Sent Items start syncing now, not at the workers' next round.
             self.env["maildesk.sync.engine"].sudo()._trigger_workers()
-        message = self.env._("%(total)s folders, %(synced)s selected for sync.",
-                             total=total, synced=synced)
+        message = self.env._(
+            "%(total)s folders, %(synced)s selected for sync.", total=total, synced=synced
+        )
         if not preselect and (stats["created"] or stats["removed"]):
             message = self.env._(
                 "%(summary)s %(created)s new, %(removed)s no longer in Outlook.",
-                summary=message, created=stats["created"], removed=stats["removed"])
+                summary=message,
+                created=stats["created"],
+                removed=stats["removed"],
+            )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -101,20 +117,25 @@ class MaildeskAccountFolderTree(models.AbstractModel):
                     removed.add(remote_id)
                 cursor = page.cursor
         except SyncStateExpired:
-            _logger.info("MailDesk %s: folder delta state expired, reading the tree again",
-                         self.email)
+            _logger.info(
+                "MailDesk %s: folder delta state expired, reading the tree again", self.email
+            )
             return self._fetch_folder_tree(client, preselect=False)
         except GraphError as error:
             # Graph answers 400 to a link it cannot read at all: as dead as an expired one.
             if error.status != 400:
                 raise
-            _logger.info("MailDesk %s: folder delta link refused (%s), reading the tree again",
-                         self.email, error.code)
+            _logger.info(
+                "MailDesk %s: folder delta link refused (%s), reading the tree again",
+                self.email,
+                error.code,
+            )
             return self._fetch_folder_tree(client, preselect=False)
         stats = self._apply_folder_tree(changed, removed)
         if stats is None:
-            _logger.info("MailDesk %s: folder changes out of order, reading the tree again",
-                         self.email)
+            _logger.info(
+                "MailDesk %s: folder changes out of order, reading the tree again", self.email
+            )
             return self._fetch_folder_tree(client, preselect=False)
         self.sudo().folder_delta_link = cursor
         return stats
@@ -136,30 +157,41 @@ class MaildeskAccountFolderTree(models.AbstractModel):
         well_known, root_id = self._resolve_well_known_folders(client)
         if not root_id:
             roots = Counter(
-                folder.get("parentFolderId") for folder in remote.values()
+                folder.get("parentFolderId")
+                for folder in remote.values()
                 if folder.get("parentFolderId") and folder["parentFolderId"] not in remote
             )
             root_id = roots.most_common(1)[0][0] if roots else self.sudo().folder_root_id
         self.sudo().folder_root_id = root_id
         stats = self._apply_folder_tree(remote, complete=True, well_known=well_known)
         if preselect:
-            self.env["maildesk.folder"].sudo().search([
-                ("account_id", "=", self.id), ("well_known_name", "in", PRESELECTED),
-                ("is_search_folder", "=", False),
-            ]).sync_enabled = True
+            self.env["maildesk.folder"].sudo().search(
+                [
+                    ("account_id", "=", self.id),
+                    ("well_known_name", "in", PRESELECTED),
+                    ("is_search_folder", "=", False),
+                ]
+            ).sync_enabled = True
         self.sudo().folder_delta_link = cursor
-        _logger.info("MailDesk %s: folder tree fetched, %s folders (%s new, %s removed)",
-                     self.email, len(remote), stats["created"], stats["removed"])
+        _logger.info(
+            "MailDesk %s: folder tree fetched, %s folders (%s new, %s removed)",
+            self.email,
+            len(remote),
+            stats["created"],
+            stats["removed"],
+        )
         return stats
 
     def _resolve_well_known_folders(self, client):
         """``({remote id: well-known name}, root id or None)``, asked in one batch
         (``wellKnownName`` itself is beta only). A mailbox may lack some folders (no
         Archive yet): those are simply absent."""
-        answers = client.batch([
-            {"id": name, "method": "GET", "url": "/me/mailFolders/%s?$select=id" % name}
-            for name in (*SYSTEM_FOLDER_NAMES, ROOT_NAME)
-        ])
+        answers = client.batch(
+            [
+                {"id": name, "method": "GET", "url": "/me/mailFolders/%s?$select=id" % name}
+                for name in (*SYSTEM_FOLDER_NAMES, ROOT_NAME)
+            ]
+        )
         resolved = {}
         for answer in answers:
             name, body = answer["id"], answer["body"] or {}
@@ -185,13 +217,15 @@ class MaildeskAccountFolderTree(models.AbstractModel):
         never seen, a cycle): the caller then reads the whole tree.
         """
         folders = self.env["maildesk.folder"].sudo()
-        local = {folder.remote_id: folder
-                 for folder in folders.search([("account_id", "=", self.id)])}
+        local = {
+            folder.remote_id: folder for folder in folders.search([("account_id", "=", self.id)])
+        }
         root_id = self.sudo().folder_root_id
         well_known = well_known or {}
         # Where each folder sits once these changes are applied (False: top level).
-        parent_of = {remote_id: folder.parent_id.remote_id or False
-                     for remote_id, folder in local.items()}
+        parent_of = {
+            remote_id: folder.parent_id.remote_id or False for remote_id, folder in local.items()
+        }
         for remote_id, item in items.items():
             if "parentFolderId" in item or remote_id not in parent_of:
                 parent_of[remote_id] = item.get("parentFolderId") or False
@@ -205,8 +239,11 @@ class MaildeskAccountFolderTree(models.AbstractModel):
         doomed |= self._doomed_descendants(parent_of, doomed)
         for remote_id in doomed:
             parent_of.pop(remote_id, None)
-        unknown = {remote_id for remote_id, parent_id in parent_of.items()
-                   if parent_id and parent_id not in parent_of}
+        unknown = {
+            remote_id
+            for remote_id, parent_id in parent_of.items()
+            if parent_id and parent_id not in parent_of
+        }
         if unknown:
             if not complete:
                 return None
@@ -216,13 +253,19 @@ class MaildeskAccountFolderTree(models.AbstractModel):
         if depth is None:
             if not complete:
                 return None
-            raise UserError(self.env._(
-                "Outlook reported a folder tree with a loop for %(account)s. Try Fetch "
-                "Folders again in a moment.", account=self.display_name))
+            raise UserError(
+                self.env._(
+                    "Outlook reported a folder tree with a loop for %(account)s. Try Fetch "
+                    "Folders again in a moment.",
+                    account=self.display_name,
+                )
+            )
         # A folder first seen through a partial update cannot be named: list the tree.
         if not complete and any(
-                not item.get("displayName") for remote_id, item in items.items()
-                if remote_id not in local and remote_id not in doomed):
+            not item.get("displayName")
+            for remote_id, item in items.items()
+            if remote_id not in local and remote_id not in doomed
+        ):
             return None
         stats = {"created": 0, "updated": 0, "removed": 0}
         # Parents before children: a new folder's parent exists when it is created.
@@ -241,14 +284,18 @@ class MaildeskAccountFolderTree(models.AbstractModel):
                     vals["well_known_name"] = well_known[remote_id]
                 folder = local.get(remote_id)
                 if folder is None:
-                    vals.update(account_id=self.id, remote_id=remote_id,
-                                name=vals.get("name") or remote_id)
+                    vals.update(
+                        account_id=self.id, remote_id=remote_id, name=vals.get("name") or remote_id
+                    )
                     to_create.append(vals)
                     continue
                 if vals.get("is_search_folder"):
                     vals["sync_enabled"] = False
-                changes = {name: value for name, value in vals.items()
-                           if self._field_value(folder, name) != value}
+                changes = {
+                    name: value
+                    for name, value in vals.items()
+                    if self._field_value(folder, name) != value
+                }
                 if changes:
                     folder.write(changes)
                     stats["updated"] += 1
@@ -257,8 +304,9 @@ class MaildeskAccountFolderTree(models.AbstractModel):
                     local[created.remote_id] = created
                 stats["created"] += len(to_create)
         # Moves first, deletions last: a subfolder moved out of a deleted folder is safe.
-        doomed_records = folders.browse([local[remote_id].id for remote_id in doomed
-                                         if remote_id in local])
+        doomed_records = folders.browse(
+            [local[remote_id].id for remote_id in doomed if remote_id in local]
+        )
         if doomed_records:
             gone = folders.search([("id", "child_of", doomed_records.ids)])
             # Through the ORM, so that what hangs on the messages (tags, attachments) goes too.

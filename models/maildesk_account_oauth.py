@@ -51,10 +51,13 @@ class MaildeskAccountOAuth(models.AbstractModel):
         try:
             flow = oauth_app.start_flow(service._redirect_uri(), state, login_hint=self.email)
         except GraphError as error:
-            raise UserError(self.env._(
-                "Microsoft sign-in could not start for %(account)s: %(error)s",
-                account=self.display_name, error=error.message,
-            )) from error
+            raise UserError(
+                self.env._(
+                    "Microsoft sign-in could not start for %(account)s: %(error)s",
+                    account=self.display_name,
+                    error=error.message,
+                )
+            ) from error
         finally:
             oauth_app.close()
         tokens = self.env["maildesk.account.token"]._for_account(self)
@@ -86,8 +89,11 @@ class MaildeskAccountOAuth(models.AbstractModel):
         self._check_can_authorize()
         tokens = self.env["maildesk.account.token"]._for_account(self)
         if not tokens.pending_flow or tokens.pending_user_id.id != self.env.uid:
-            raise UserError(self.env._(
-                "This sign-in was not started from this session. Click Authorize Outlook again."))
+            raise UserError(
+                self.env._(
+                    "This sign-in was not started from this session. Click Authorize Outlook again."
+                )
+            )
         flow = json.loads(tokens.pending_flow)
         tokens.write({"pending_flow": False, "pending_user_id": False})
         service = self.env["maildesk.graph.service"]
@@ -98,49 +104,68 @@ class MaildeskAccountOAuth(models.AbstractModel):
             with client:
                 profile = client.me()
         except AuthorizationDenied as error:
-            raise UserError(self.env._(
-                "Microsoft did not grant access: %(error)s", error=error.message)) from error
+            raise UserError(
+                self.env._("Microsoft did not grant access: %(error)s", error=error.message)
+            ) from error
         except ClientConfigurationError as error:
-            raise UserError(self.env._(
-                "Microsoft rejected MailDesk's app registration: %(error)s. The usual causes: "
-                "a wrong Client Secret (its value, not its ID), an expired secret, a tenant that "
-                "is not the app's directory, or the redirect URI %(uri)s not registered in "
-                "Microsoft Entra ID. Fix them in MailDesk ▸ Settings ▸ General Settings ▸ "
-                "Microsoft OAuth.", error=error.message, uri=service._redirect_uri(),
-            )) from error
+            raise UserError(
+                self.env._(
+                    "Microsoft rejected MailDesk's app registration: %(error)s. The usual causes: "
+                    "a wrong Client Secret (its value, not its ID), an expired secret, a tenant "
+                    "that is not the app's directory, or the redirect URI %(uri)s not registered "
+                    "in Microsoft Entra ID. Fix them in MailDesk ▸ Settings ▸ General Settings ▸ "
+                    "Microsoft OAuth.",
+                    error=error.message,
+                    uri=service._redirect_uri(),
+                )
+            ) from error
         except TransientError as error:
-            raise UserError(self.env._(
-                "Microsoft could not be reached to finish the sign-in (%(error)s). Try again.",
-                error=error.message)) from error
+            raise UserError(
+                self.env._(
+                    "Microsoft could not be reached to finish the sign-in (%(error)s). Try again.",
+                    error=error.message,
+                )
+            ) from error
         except GraphError as error:
-            raise UserError(self.env._(
-                "The sign-in could not be completed: %(error)s. Click Authorize Outlook again.",
-                error=error.message)) from error
+            raise UserError(
+                self.env._(
+                    "The sign-in could not be completed: %(error)s. Click Authorize Outlook again.",
+                    error=error.message,
+                )
+            ) from error
         finally:
             oauth_app.close()
         signed_in = self._profile_address(profile)
         if signed_in != self.email:
-            raise UserError(self.env._(
-                "You signed in as %(signed_in)s, but this account is for %(email)s. Sign in "
-                "with %(email)s, or change the account's Email Address.",
-                signed_in=signed_in or self.env._("an unknown mailbox"), email=self.email,
-            ))
+            raise UserError(
+                self.env._(
+                    "You signed in as %(signed_in)s, but this account is for %(email)s. Sign in "
+                    "with %(email)s, or change the account's Email Address.",
+                    signed_in=signed_in or self.env._("an unknown mailbox"),
+                    email=self.email,
+                )
+            )
         tokens.token_cache = provider.token_cache
-        self.sudo().write({
-            "state": "authorized",
-            "auth_failure_count": 0,
-            "last_error": False,
-            "authorized_date": fields.Datetime.now(),
-            "granted_scopes": " ".join(sorted(result.granted_scopes)),
-        })
+        self.sudo().write(
+            {
+                "state": "authorized",
+                "auth_failure_count": 0,
+                "last_error": False,
+                "authorized_date": fields.Datetime.now(),
+                "granted_scopes": " ".join(sorted(result.granted_scopes)),
+            }
+        )
         self._update_connection_state()
         if self.state == "active":
             # Signed in again after a refusal: the folders that were waiting sync now.
             self._request_sync()
-        self.message_post(body=self.env._(
-            "Connected to Outlook as %(email)s by %(user)s.",
-            email=signed_in, user=self.env.user.name,
-        ))
+        self.message_post(
+            body=self.env._(
+                "Connected to Outlook as %(email)s by %(user)s.",
+                email=signed_in,
+                user=self.env.user.name,
+            )
+        )
         _logger.info("MailDesk %s: authorized by user %s", self.email, self.env.uid)
 
     @staticmethod
@@ -155,15 +180,20 @@ class MaildeskAccountOAuth(models.AbstractModel):
         self.ensure_one()
         token_cache = self._latest_token_cache()
         if not token_cache:
-            raise UserError(self.env._(
-                "%(account)s is not connected to Outlook yet: click Authorize Outlook.",
-                account=self.display_name,
-            ))
+            raise UserError(
+                self.env._(
+                    "%(account)s is not connected to Outlook yet: click Authorize Outlook.",
+                    account=self.display_name,
+                )
+            )
         service = self.env["maildesk.graph.service"]
         client, _provider = service._graph_client(
-            service._oauth_app(), token_cache, on_cache_changed=self._store_token_cache,
+            service._oauth_app(),
+            token_cache,
+            on_cache_changed=self._store_token_cache,
             load_latest_cache=self._latest_token_cache,
-            shared_slots=DatabaseMailboxSlots(self.env.cr.dbname, self.id), **options,
+            shared_slots=DatabaseMailboxSlots(self.env.cr.dbname, self.id),
+            **options,
         )
         return client
 
@@ -179,8 +209,8 @@ class MaildeskAccountOAuth(models.AbstractModel):
         (`_store_token_cache`), by this request or another worker; this request's snapshot
         may still hold the retired one, and Microsoft refuses a retired refresh token."""
         with self._independent_env() as env:
-            tokens = env["maildesk.account.token"].sudo().search(
-                [("account_id", "=", self.id)], limit=1
+            tokens = (
+                env["maildesk.account.token"].sudo().search([("account_id", "=", self.id)], limit=1)
             )
             return tokens.token_cache
 
@@ -200,10 +230,13 @@ class MaildeskAccountOAuth(models.AbstractModel):
             raise UserError(self._register_auth_failure(error)) from error
         except MessageTooLarge as error:
             # About one message, not the mailbox: nothing to record on the account.
-            raise UserError(self.env._(
-                "Microsoft refused the message as too large for %(account)s: %(error)s",
-                account=self.display_name, error=error.message,
-            )) from error
+            raise UserError(
+                self.env._(
+                    "Microsoft refused the message as too large for %(account)s: %(error)s",
+                    account=self.display_name,
+                    error=error.message,
+                )
+            ) from error
         except GraphError as error:
             # Throttling and network trouble say nothing about the grant: no count.
             message = self._graph_failure_message(error)
@@ -220,28 +253,35 @@ class MaildeskAccountOAuth(models.AbstractModel):
             return self.env._(
                 "Microsoft refused the request for %(account)s: %(error)s. Check that the app "
                 "has the Mail.ReadWrite and Mail.Send permissions and authorize again.",
-                account=account, error=error.message,
+                account=account,
+                error=error.message,
             )
         if isinstance(error, NotFound):
             return self.env._(
                 "Microsoft found no mailbox for %(account)s: %(error)s. Does it have an Exchange "
-                "Online license?", account=account, error=error.message,
+                "Online license?",
+                account=account,
+                error=error.message,
             )
         if isinstance(error, Throttled):
             return self.env._(
                 "Microsoft asks MailDesk to slow down for %(account)s: try again in %(seconds)s "
                 "seconds; nothing is lost.",
-                account=account, seconds=int(error.retry_after or 60),
+                account=account,
+                seconds=int(error.retry_after or 60),
             )
         if isinstance(error, TransientError):
             return self.env._(
                 "Microsoft could not be reached for %(account)s (%(error)s). MailDesk will try "
-                "again; nothing is lost.", account=account, error=error.message,
+                "again; nothing is lost.",
+                account=account,
+                error=error.message,
             )
         # Anything else Microsoft refused: say what it said, never a traceback.
         return self.env._(
             "Microsoft refused the request for %(account)s: %(error)s",
-            account=account, error=str(error),
+            account=account,
+            error=str(error),
         )
 
     def _register_auth_failure(self, error):
@@ -253,17 +293,22 @@ class MaildeskAccountOAuth(models.AbstractModel):
                 "Microsoft rejected MailDesk's app registration (%(error)s). The usual causes: "
                 "a wrong Client Secret (its value, not its ID), an expired secret, or a tenant "
                 "that is not the app's directory. Fix them in MailDesk ▸ Settings ▸ General "
-                "Settings ▸ Microsoft OAuth.", error=error.message)
+                "Settings ▸ Microsoft OAuth.",
+                error=error.message,
+            )
         else:
             reason = self.env._(
                 "Microsoft refused this mailbox's authorization (%(error)s): click Authorize "
-                "Outlook to sign in again.", error=error.message)
+                "Outlook to sign in again.",
+                error=error.message,
+            )
         vals = {"auth_failure_count": count, "last_error": reason}
         if count >= threshold and self.state != "auth_invalid":
             vals["state"] = "auth_invalid"
             _logger.warning(
                 "MailDesk %s: %s authorization failures in a row, background sync suspended",
-                self.email, count,
+                self.email,
+                count,
             )
         self._write_independently(vals)
         return reason

@@ -14,9 +14,7 @@ class MaildeskAccountToken(models.Model):
     _description = "Mailbox Sign-in (secret)"
     _log_access = False
 
-    account_id = fields.Many2one(
-        "maildesk.account", required=True, ondelete="cascade", index=True
-    )
+    account_id = fields.Many2one("maildesk.account", required=True, ondelete="cascade", index=True)
     token_cache = fields.Text(copy=False, prefetch=False)
     pending_flow = fields.Text(copy=False, prefetch=False)
     pending_user_id = fields.Many2one("res.users", copy=False)

@@ -3,8 +3,15 @@ from odoo.exceptions import ValidationError
 
 # The folders Graph names in v1.0 (wellKnownName itself is beta only): resolved by
 # GET /me/mailFolders/{name} when the tree is fetched.
-WELL_KNOWN_NAMES = ("inbox", "sentitems", "drafts", "deleteditems", "archive", "junkemail",
-                    "outbox")
+WELL_KNOWN_NAMES = (
+    "inbox",
+    "sentitems",
+    "drafts",
+    "deleteditems",
+    "archive",
+    "junkemail",
+    "outbox",
+)
 PRESELECTED = ("inbox", "sentitems")
 
 
@@ -23,20 +30,23 @@ class MaildeskFolder(models.Model):
     _order = "account_id, complete_name, id"
     _rec_name = "complete_name"
 
-    account_id = fields.Many2one("maildesk.account", required=True, ondelete="cascade",
-                                 index=True)
+    account_id = fields.Many2one("maildesk.account", required=True, ondelete="cascade", index=True)
     remote_id = fields.Char("Outlook Folder Id", required=True, readonly=True)
-    parent_id = fields.Many2one("maildesk.folder", "Parent Folder", ondelete="cascade",
-                                index=True, readonly=True)
+    parent_id = fields.Many2one(
+        "maildesk.folder", "Parent Folder", ondelete="cascade", index=True, readonly=True
+    )
     child_ids = fields.One2many("maildesk.folder", "parent_id", "Subfolders")
     name = fields.Char(required=True, readonly=True)
-    complete_name = fields.Char("Folder", compute="_compute_complete_name", store=True,
-                                recursive=True)
+    complete_name = fields.Char(
+        "Folder", compute="_compute_complete_name", store=True, recursive=True
+    )
     well_known_name = fields.Char(readonly=True, index=True)
     is_hidden = fields.Boolean("Hidden", readonly=True)
     is_search_folder = fields.Boolean(
-        "Search Folder", readonly=True,
-        help="A saved search in Outlook: it holds no mail of its own, so it is not synced.")
+        "Search Folder",
+        readonly=True,
+        help="A saved search in Outlook: it holds no mail of its own, so it is not synced.",
+    )
     sync_enabled = fields.Boolean("Sync", index=True)
     sync_state = fields.Selection(
         [
@@ -47,14 +57,17 @@ class MaildeskFolder(models.Model):
             ("error", "Error"),
             ("paused", "Paused"),
         ],
-        default="never_synced", required=True, readonly=True,
+        default="never_synced",
+        required=True,
+        readonly=True,
     )
     remote_total_count = fields.Integer("Messages in Outlook", readonly=True)
     remote_unread_count = fields.Integer("Unread in Outlook", readonly=True)
     local_count = fields.Integer("Messages Here", readonly=True)
     backfill_progress = fields.Float("Loaded (%)", readonly=True, aggregator=False)
     retry_after = fields.Datetime(
-        readonly=True, help="Outlook asked MailDesk to wait: the folder syncs again after this.")
+        readonly=True, help="Outlook asked MailDesk to wait: the folder syncs again after this."
+    )
     last_sync_date = fields.Datetime(readonly=True)
     last_error = fields.Text(readonly=True)
     # Delta cursors and round bookkeeping: system-only, they are the sync engine's state.
@@ -63,16 +76,23 @@ class MaildeskFolder(models.Model):
     watch_due_date = fields.Datetime(groups="base.group_system", copy=False, index=True)
     round_no = fields.Integer(groups="base.group_system", copy=False, default=0)
     pending_removed_ids = fields.Text(
-        groups="base.group_system", copy=False,
-        help="Ids Outlook reported removed that could not be looked up yet (JSON list).")
+        groups="base.group_system",
+        copy=False,
+        help="Ids Outlook reported removed that could not be looked up yet (JSON list).",
+    )
     returned_ids = fields.Text(
-        groups="base.group_system", copy=False,
+        groups="base.group_system",
+        copy=False,
         help="Messages that left the folder and came back: Outlook's delta stream no longer "
-        "reports them, so they are read by id until the next full round (JSON list).")
+        "reports them, so they are read by id until the next full round (JSON list).",
+    )
 
     _sql_constraints = [
-        ("remote_id_unique", "unique(account_id, remote_id)",
-         "A folder is mirrored once per mailbox."),
+        (
+            "remote_id_unique",
+            "unique(account_id, remote_id)",
+            "A folder is mirrored once per mailbox.",
+        ),
     ]
 
     @api.depends("name", "parent_id.complete_name")
@@ -87,9 +107,13 @@ class MaildeskFolder(models.Model):
     def _check_sync_enabled(self):
         for folder in self:
             if folder.sync_enabled and folder.is_search_folder:
-                raise ValidationError(self.env._(
-                    "“%s” is a search folder: it only shows mail of other folders. Tick "
-                    "those folders for sync instead.", folder.complete_name))
+                raise ValidationError(
+                    self.env._(
+                        "“%s” is a search folder: it only shows mail of other folders. Tick "
+                        "those folders for sync instead.",
+                        folder.complete_name,
+                    )
+                )
 
     def write(self, vals):
         stopped = started = self.browse()
@@ -116,8 +140,15 @@ class MaildeskFolder(models.Model):
         """A folder that is no longer synced leaves the mirror: its mail and cursors go,
         and ticking it again starts it afresh."""
         self.env["maildesk.message"].sudo().search([("folder_id", "in", self.ids)]).unlink()
-        self.sudo().write({
-            "sync_state": "never_synced", "delta_link": False, "backfill_link": False,
-            "watch_due_date": False, "local_count": 0, "backfill_progress": 0,
-            "retry_after": False, "last_error": False,
-        })
+        self.sudo().write(
+            {
+                "sync_state": "never_synced",
+                "delta_link": False,
+                "backfill_link": False,
+                "watch_due_date": False,
+                "local_count": 0,
+                "backfill_progress": 0,
+                "retry_after": False,
+                "last_error": False,
+            }
+        )

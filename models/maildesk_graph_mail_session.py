@@ -16,10 +16,14 @@ from ..graph import GraphError, MessageTooLarge, SendLimitExceeded
 _logger = logging.getLogger(__name__)
 
 # What Exchange answers when it refuses a message's recipients.
-RECIPIENT_ERROR_CODES = frozenset({
-    "errorinvalidrecipients", "errorrecipientnotfound", "errorinvalidaddress",
-    "errormailrecipientnotfound",
-})
+RECIPIENT_ERROR_CODES = frozenset(
+    {
+        "errorinvalidrecipients",
+        "errorrecipientnotfound",
+        "errorinvalidaddress",
+        "errormailrecipientnotfound",
+    }
+)
 
 
 class MaildeskSendError(UserError):
@@ -52,7 +56,9 @@ class MaildeskGraphMailSession:
             raise MaildeskSendError(refusal or str(error)) from (error.__cause__ or error)
         _logger.info(
             "MailDesk %s: sent %s to %d recipient(s) via Graph",
-            account.email, message["Message-Id"], len(smtp_to_list or []),
+            account.email,
+            message["Message-Id"],
+            len(smtp_to_list or []),
         )
         return {}
 
@@ -66,15 +72,21 @@ class MaildeskGraphMailSession:
         if isinstance(error, SendLimitExceeded):
             return env._(
                 "Outlook accepts about 30 messages a minute from one mailbox; wait %(seconds)s "
-                "seconds and send again.", seconds=max(1, round(error.retry_after or 60)))
+                "seconds and send again.",
+                seconds=max(1, round(error.retry_after or 60)),
+            )
         if isinstance(error, MessageTooLarge):
             return env._(
                 "Outlook refused the message as too large (%(error)s). Remove or shrink some "
-                "attachments and send again.", error=error.message)
+                "attachments and send again.",
+                error=error.message,
+            )
         if (error.code or "").lower() in RECIPIENT_ERROR_CODES:
             return env._(
                 "Outlook refused the recipients (%(error)s). Check the addresses and send "
-                "again.", error=error.message)
+                "again.",
+                error=error.message,
+            )
         return None
 
     @staticmethod

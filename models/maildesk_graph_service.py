@@ -42,8 +42,10 @@ class MaildeskGraphService(models.AbstractModel):
         settings = settings or self._settings()
         missing = [
             label
-            for label, key in ((self.env._("Client ID"), "client_id"),
-                               (self.env._("Client Secret"), "client_secret"))
+            for label, key in (
+                (self.env._("Client ID"), "client_id"),
+                (self.env._("Client Secret"), "client_secret"),
+            )
             if not settings[key]
         ]
         if not missing:
@@ -75,13 +77,18 @@ class MaildeskGraphService(models.AbstractModel):
         return self.get_base_url() + CALLBACK_PATH
 
     @api.model
-    def _graph_client(self, oauth_app, token_cache, on_cache_changed=None,
-                      load_latest_cache=None, **options):
+    def _graph_client(
+        self, oauth_app, token_cache, on_cache_changed=None, load_latest_cache=None, **options
+    ):
         """A Graph client for one mailbox; rotated token caches go to `on_cache_changed`,
         and `load_latest_cache` recovers one another worker rotated meanwhile."""
         settings = self._settings()
-        provider = TokenProvider(oauth_app, token_cache, on_cache_changed=on_cache_changed,
-                                 load_latest_cache=load_latest_cache)
+        provider = TokenProvider(
+            oauth_app,
+            token_cache,
+            on_cache_changed=on_cache_changed,
+            load_latest_cache=load_latest_cache,
+        )
         client = GraphClient(
             provider, graph_url=settings["graph_url"], ca_bundle=settings["ca_bundle"], **options
         )

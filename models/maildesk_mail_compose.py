@@ -81,7 +81,9 @@ class MaildeskMailCompose(models.AbstractModel):
             account = self._compose_default_account()
         defaults = {
             "account_id": account.id,
-            "to": [], "cc": [], "bcc": [],
+            "to": [],
+            "cc": [],
+            "bcc": [],
             "subject": "",
             "body": str(self._compose_signature(account)),
             "attachments": [],
@@ -105,11 +107,13 @@ class MaildeskMailCompose(models.AbstractModel):
         if mode == "forward":
             copies = self._copy_attachments(original, original.attachment_ids)
             defaults["attachments"] = self._attachment_rows(
-                self.env["ir.attachment"].concat(*(copy for _file, copy in copies)))
+                self.env["ir.attachment"].concat(*(copy for _file, copy in copies))
+            )
             return defaults
         me = account.email.lower()
-        sender = [(original.from_name or "", original.from_address)] \
-            if original.from_address else []
+        sender = (
+            [(original.from_name or "", original.from_address)] if original.from_address else []
+        )
         if original.from_address == me:
             # Answering one's own mail goes to whom it was sent, as Outlook does.
             to = self._stored_addresses(original.to_recipients)
@@ -118,8 +122,10 @@ class MaildeskMailCompose(models.AbstractModel):
         cc = []
         if mode == "reply_all":
             seen = {address.lower() for _name, address in to} | {me}
-            for pairs, target in ((self._stored_addresses(original.to_recipients), to),
-                                  (self._stored_addresses(original.cc_recipients), cc)):
+            for pairs, target in (
+                (self._stored_addresses(original.to_recipients), to),
+                (self._stored_addresses(original.cc_recipients), cc),
+            ):
                 for name, address in pairs:
                     if address.lower() not in seen:
                         seen.add(address.lower())
@@ -130,8 +136,9 @@ class MaildeskMailCompose(models.AbstractModel):
 
     def _draft_defaults(self, draft):
         if not draft.is_draft:
-            raise UserError(self.env._("Only a draft can be edited; answer or forward this "
-                                       "message instead."))
+            raise UserError(
+                self.env._("Only a draft can be edited; answer or forward this " "message instead.")
+            )
         body = draft.read_body()
         files = draft.attachment_ids.filtered(lambda a: not a.is_inline)
         linked = files.filtered(lambda a: self._readable_attachment(a.sudo().ir_attachment_id))
@@ -158,11 +165,16 @@ class MaildeskMailCompose(models.AbstractModel):
         the original's conversation, and the newest other mail there is what it answers."""
         if not draft.conversation_id:
             return self.env["maildesk.message"]
-        return self.env["maildesk.message"].search([
-            ("account_id", "=", draft.account_id.id),
-            ("conversation_id", "=", draft.conversation_id),
-            ("is_draft", "=", False), ("id", "!=", draft.id),
-        ], order="received_date desc, id desc", limit=1)
+        return self.env["maildesk.message"].search(
+            [
+                ("account_id", "=", draft.account_id.id),
+                ("conversation_id", "=", draft.conversation_id),
+                ("is_draft", "=", False),
+                ("id", "!=", draft.id),
+            ],
+            order="received_date desc, id desc",
+            limit=1,
+        )
 
     def _reply_to_addresses(self, original):
         """The original's Reply-To, asked from Outlook (the mirror does not keep it)."""
@@ -178,8 +190,7 @@ class MaildeskMailCompose(models.AbstractModel):
 
         pairs = []
         for recipient in original.account_id._call_graph(fetch):
-            address = (recipient.get("emailAddress") or {}) if isinstance(recipient, dict) \
-                else {}
+            address = (recipient.get("emailAddress") or {}) if isinstance(recipient, dict) else {}
             if email_normalize(address.get("address") or ""):
                 pairs.append((address.get("name") or "", address["address"].strip().lower()))
         return pairs
@@ -195,22 +206,31 @@ class MaildeskMailCompose(models.AbstractModel):
     def _quote(self, original, body, mode):
         """The original under a header block, as Outlook quotes it."""
         lines = [
-            (self.env._("From:"), self._format_pairs(
-                [(original.from_name or "", original.from_address)]
-                if original.from_address else [])),
-            (self.env._("Sent:"), fields.Datetime.to_string(
-                original.sent_date or original.received_date) or ""),
+            (
+                self.env._("From:"),
+                self._format_pairs(
+                    [(original.from_name or "", original.from_address)]
+                    if original.from_address
+                    else []
+                ),
+            ),
+            (
+                self.env._("Sent:"),
+                fields.Datetime.to_string(original.sent_date or original.received_date) or "",
+            ),
             (self.env._("To:"), original.to_recipients or ""),
         ]
         if original.cc_recipients:
             lines.append((self.env._("Cc:"), original.cc_recipients))
         lines.append((self.env._("Subject:"), original.subject or ""))
         header = Markup("<br/>").join(
-            Markup("<b>%s</b> %s") % (label, value) for label, value in lines)
+            Markup("<b>%s</b> %s") % (label, value) for label, value in lines
+        )
         quoted = Markup("<blockquote>%s</blockquote>") % body if mode != "forward" else body
-        return Markup(
-            '<br/><div class="maildesk_quote"><hr/><div>%s</div><br/>%s</div>'
-        ) % (header, quoted)
+        return Markup('<br/><div class="maildesk_quote"><hr/><div>%s</div><br/>%s</div>') % (
+            header,
+            quoted,
+        )
 
     def _compose_signature(self, account):
         signature = account.signature
@@ -242,24 +262,36 @@ class MaildeskMailCompose(models.AbstractModel):
                 suggestions.append({"name": name or "", "address": key})
 
         partners = self.env["res.partner"].search_fetch(
-            [("email_normalized", "!=", False),
-             "|", ("name", "ilike", term), ("email", "ilike", term)],
-            ["name", "email_normalized"], limit=limit)
+            [
+                ("email_normalized", "!=", False),
+                "|",
+                ("name", "ilike", term),
+                ("email", "ilike", term),
+            ],
+            ["name", "email_normalized"],
+            limit=limit,
+        )
         for partner in partners:
             add(partner.name, partner.email_normalized)
         if len(suggestions) < limit:
             accounts = self.env["maildesk.account"]._search([])
             pattern = "%%%s%%" % re.sub(r"([\\%_])", r"\\\1", term)
             # Through the trigram indexes of the sender's address and name.
-            self.env.cr.execute(SQL(
-                "SELECT address, name FROM ("
-                " SELECT DISTINCT ON (lower(from_address)) lower(from_address) AS address,"
-                " from_name AS name, received_date FROM maildesk_message"
-                " WHERE account_id IN %s AND from_address IS NOT NULL"
-                " AND (from_address ILIKE %s OR from_name ILIKE %s)"
-                " ORDER BY lower(from_address), received_date DESC NULLS LAST) senders"
-                " ORDER BY received_date DESC NULLS LAST LIMIT %s",
-                accounts.subselect(), pattern, pattern, limit * 2))
+            self.env.cr.execute(
+                SQL(
+                    "SELECT address, name FROM ("
+                    " SELECT DISTINCT ON (lower(from_address)) lower(from_address) AS address,"
+                    " from_name AS name, received_date FROM maildesk_message"
+                    " WHERE account_id IN %s AND from_address IS NOT NULL"
+                    " AND (from_address ILIKE %s OR from_name ILIKE %s)"
+                    " ORDER BY lower(from_address), received_date DESC NULLS LAST) senders"
+                    " ORDER BY received_date DESC NULLS LAST LIMIT %s",
+                    accounts.subselect(),
+                    pattern,
+                    pattern,
+                    limit * 2,
+                )
+            )
             for address, name in self.env.cr.fetchall():
                 add(name, address)
         return suggestions
@@ -286,10 +318,14 @@ class MaildeskMailCompose(models.AbstractModel):
         server = self._outgoing_server(account)
         # The original may be another mailbox's: answered from this one, it still threads
         # by its Message-Id.
-        original = self._compose_message(values.get("reply_to_message_id")) \
-            if values.get("reply_to_message_id") else None
-        draft = self._compose_draft(values.get("draft_id"), account) \
-            if values.get("draft_id") else None
+        original = (
+            self._compose_message(values.get("reply_to_message_id"))
+            if values.get("reply_to_message_id")
+            else None
+        )
+        draft = (
+            self._compose_draft(values.get("draft_id"), account) if values.get("draft_id") else None
+        )
         to, cc, bcc = (self._parse_addresses(values.get(key)) for key in ("to", "cc", "bcc"))
         if not (to or cc or bcc):
             raise UserError(self.env._("Add at least one recipient."))
@@ -315,9 +351,17 @@ class MaildeskMailCompose(models.AbstractModel):
             headers=headers,
         )
         return {
-            "account": account, "server": server, "original": original, "draft": draft,
-            "to": to, "cc": cc, "bcc": bcc, "subject": subject, "body": body,
-            "attachments": attachments, "message": message,
+            "account": account,
+            "server": server,
+            "original": original,
+            "draft": draft,
+            "to": to,
+            "cc": cc,
+            "bcc": bcc,
+            "subject": subject,
+            "body": body,
+            "attachments": attachments,
+            "message": message,
         }
 
     def _send_outgoing(self, outgoing):
@@ -331,11 +375,15 @@ class MaildeskMailCompose(models.AbstractModel):
         mail_server = self.env["ir.mail_server"].sudo()
         session = mail_server.connect(mail_server_id=outgoing["server"].id)
         smtp_from, smtp_to_list, message = mail_server._prepare_email_message(
-            outgoing["message"], session)
+            outgoing["message"], session
+        )
         session.send_message(message, smtp_from, smtp_to_list)
         session.quit()
-        _logger.info("MailDesk %s: mail sent from the mailbox screen by user %s",
-                     outgoing["account"].email, self.env.uid)
+        _logger.info(
+            "MailDesk %s: mail sent from the mailbox screen by user %s",
+            outgoing["account"].email,
+            self.env.uid,
+        )
         return message["Message-Id"]
 
     def _record_sent(self, outgoing, message_id):
@@ -349,13 +397,27 @@ class MaildeskMailCompose(models.AbstractModel):
 
         def write(env):
             Message = env["maildesk.message"].sudo()
-            sent_folder = env["maildesk.folder"].sudo().search(
-                [("account_id", "=", account.id), ("well_known_name", "=", "sentitems")],
-                limit=1)
-            row = Message.search([
-                ("account_id", "=", account.id), ("folder_id", "=", sent_folder.id),
-                ("internet_message_id", "=", message_id), ("is_local_pending", "!=", True),
-            ], limit=1) if sent_folder else Message
+            sent_folder = (
+                env["maildesk.folder"]
+                .sudo()
+                .search(
+                    [("account_id", "=", account.id), ("well_known_name", "=", "sentitems")],
+                    limit=1,
+                )
+            )
+            row = (
+                Message.search(
+                    [
+                        ("account_id", "=", account.id),
+                        ("folder_id", "=", sent_folder.id),
+                        ("internet_message_id", "=", message_id),
+                        ("is_local_pending", "!=", True),
+                    ],
+                    limit=1,
+                )
+                if sent_folder
+                else Message
+            )
             if not row and sent_folder.sync_enabled:
                 row = Message.create(dict(values, folder_id=sent_folder.id))
                 row.seen_round = sent_folder.round_no
@@ -367,7 +429,8 @@ class MaildeskMailCompose(models.AbstractModel):
                 stale.unlink()
             folders = sent_folder.ids + (draft.folder_id.ids if draft else [])
             env["maildesk.mailbox"]._notify_mailbox_changed(
-                account, folders, message_ids=row.ids, removed_ids=removed)
+                account, folders, message_ids=row.ids, removed_ids=removed
+            )
             rows = env["maildesk.mailbox"]._message_rows(row.sudo(False))
             return rows[0] if rows else None
 
@@ -385,7 +448,8 @@ class MaildeskMailCompose(models.AbstractModel):
             "remote_id": LOCAL_REMOTE_ID_PREFIX + message_id,
             "internet_message_id": message_id,
             "conversation_id": original.conversation_id
-            if original and original.account_id == account else False,
+            if original and original.account_id == account
+            else False,
             "subject": outgoing["subject"],
             "from_name": account.sender_name or False,
             "from_address": account.email,
@@ -408,11 +472,15 @@ class MaildeskMailCompose(models.AbstractModel):
         (its own count follows at the end of its round); never waits on it."""
         try:
             with env.cr.savepoint():
-                env.cr.execute("""
+                env.cr.execute(
+                    """
                     UPDATE maildesk_folder SET local_count = local_count + 1
                      WHERE id IN (SELECT id FROM maildesk_folder WHERE id = %s
                                   FOR NO KEY UPDATE SKIP LOCKED)
-                """, (folder.id,), log_exceptions=False)
+                """,
+                    (folder.id,),
+                    log_exceptions=False,
+                )
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             return
         folder.invalidate_recordset(["local_count"])
@@ -423,25 +491,45 @@ class MaildeskMailCompose(models.AbstractModel):
         try:
             self._delete_remote_draft_or_fail(draft)
         except UserError as error:
-            _logger.warning("MailDesk %s: the sent draft %s stays in Outlook: %s",
-                            draft.account_id.email, draft.id, error)
+            _logger.warning(
+                "MailDesk %s: the sent draft %s stays in Outlook: %s",
+                draft.account_id.email,
+                draft.id,
+                error,
+            )
 
     def _outgoing_server(self, account):
         """The account's tested Outgoing Mail Server, or a UserError saying what to do."""
-        server = self.env["ir.mail_server"].sudo().search([
-            ("smtp_authentication", "=", "maildesk_graph"),
-            ("maildesk_account_id", "=", account.id),
-        ], order="maildesk_confirmed desc, sequence, id", limit=1)
+        server = (
+            self.env["ir.mail_server"]
+            .sudo()
+            .search(
+                [
+                    ("smtp_authentication", "=", "maildesk_graph"),
+                    ("maildesk_account_id", "=", account.id),
+                ],
+                order="maildesk_confirmed desc, sequence, id",
+                limit=1,
+            )
+        )
         if not server:
-            raise UserError(self.env._(
-                "%(account)s has no Outgoing Mail Server yet. Ask an administrator to create "
-                "one with authentication “Outlook / Microsoft 365 (Graph)” for this account and to "
-                "click Test.", account=account.display_name))
+            raise UserError(
+                self.env._(
+                    "%(account)s has no Outgoing Mail Server yet. Ask an administrator to create "
+                    "one with authentication “Outlook / Microsoft 365 (Graph)” for this account "
+                    "and to click Test.",
+                    account=account.display_name,
+                )
+            )
         if not server.maildesk_confirmed:
-            raise UserError(self.env._(
-                "The Outgoing Mail Server of %(account)s has not been tested. Ask an "
-                "administrator to open “%(server)s” and click Test.",
-                account=account.display_name, server=server.name))
+            raise UserError(
+                self.env._(
+                    "The Outgoing Mail Server of %(account)s has not been tested. Ask an "
+                    "administrator to open “%(server)s” and click Test.",
+                    account=account.display_name,
+                    server=server.name,
+                )
+            )
         return server
 
     # Drafts
@@ -454,8 +542,9 @@ class MaildeskMailCompose(models.AbstractModel):
         :return: ``{"draft_id", "row"}``
         """
         account = self._compose_account(values.get("account_id"))
-        draft = self._compose_draft(values.get("draft_id"), account) \
-            if values.get("draft_id") else None
+        draft = (
+            self._compose_draft(values.get("draft_id"), account) if values.get("draft_id") else None
+        )
         original = None
         mode = values.get("mode") or "new"
         if not draft and mode in RESPONSE_MODES and values.get("reply_to_message_id"):
@@ -463,12 +552,21 @@ class MaildeskMailCompose(models.AbstractModel):
             if original.account_id != account:
                 # Outlook makes a reply draft in the original's own mailbox only.
                 original = None
-        drafts_folder = draft.folder_id if draft else self.env["maildesk.folder"].search(
-            [("account_id", "=", account.id), ("well_known_name", "=", "drafts")], limit=1)
+        drafts_folder = (
+            draft.folder_id
+            if draft
+            else self.env["maildesk.folder"].search(
+                [("account_id", "=", account.id), ("well_known_name", "=", "drafts")], limit=1
+            )
+        )
         if not drafts_folder:
-            raise UserError(self.env._(
-                "The Drafts folder of %(account)s is not known yet: click Fetch Folders on "
-                "the account.", account=account.display_name))
+            raise UserError(
+                self.env._(
+                    "The Drafts folder of %(account)s is not known yet: click Fetch Folders on "
+                    "the account.",
+                    account=account.display_name,
+                )
+            )
         to, cc, bcc = (self._parse_addresses(values.get(key)) for key in ("to", "cc", "bcc"))
         attachments = self._compose_attachments(values.get("attachment_ids"))
         body = html_sanitize(values.get("body") or "")
@@ -484,11 +582,27 @@ class MaildeskMailCompose(models.AbstractModel):
         dropped = [a.remote_id for a in files - kept]
         new_files = attachments - kept.ir_attachment_id
         uploads = [(a.id, a.name, a.raw, a.mimetype) for a in new_files]
-        graph_message, added = account._call_graph(lambda client: self._save_remote_draft(
-            client, draft.remote_id if draft else None, original, mode, resource, dropped,
-            uploads))
-        return self._record_draft(account, drafts_folder, draft, graph_message, body,
-                                  files - kept, added, bool(kept) or bool(added))
+        graph_message, added = account._call_graph(
+            lambda client: self._save_remote_draft(
+                client,
+                draft.remote_id if draft else None,
+                original,
+                mode,
+                resource,
+                dropped,
+                uploads,
+            )
+        )
+        return self._record_draft(
+            account,
+            drafts_folder,
+            draft,
+            graph_message,
+            body,
+            files - kept,
+            added,
+            bool(kept) or bool(added),
+        )
 
     def _save_remote_draft(self, client, remote_id, original, mode, resource, dropped, uploads):
         """Create or update the draft in Outlook; ``(draft, [(ir.attachment id, Graph
@@ -514,10 +628,15 @@ class MaildeskMailCompose(models.AbstractModel):
                 with suppress(GraphError):
                     client.permanent_delete(remote_id)
             if isinstance(error, NotFound) and not made_here:
-                raise UserError(self.env._(
-                    "The message is no longer in Outlook: it was deleted or moved there. The "
-                    "next sync brings the mailbox up to date.") if created else self.env._(
-                    "This draft is no longer in Outlook: it was sent or deleted there.")
+                raise UserError(
+                    self.env._(
+                        "The message is no longer in Outlook: it was deleted or moved there. The "
+                        "next sync brings the mailbox up to date."
+                    )
+                    if created
+                    else self.env._(
+                        "This draft is no longer in Outlook: it was sent or deleted there."
+                    )
                 ) from error
             raise
 
@@ -543,19 +662,22 @@ class MaildeskMailCompose(models.AbstractModel):
                 added.append((ir_id, match))
         return added
 
-    def _record_draft(self, account, folder, draft, graph_message, body, dropped_files,
-                      added, has_attachments):
+    def _record_draft(
+        self, account, folder, draft, graph_message, body, dropped_files, added, has_attachments
+    ):
         values, _categories, _problems = message_values(graph_message)
         values.pop("message_kind", None)
         body = sanitize_mail_html(body)
-        values.update({
-            "body": body,
-            "body_loaded": True,
-            "preview": self._preview(body),
-            "is_draft": True,
-            "is_read": True,
-            "has_attachments": has_attachments,
-        })
+        values.update(
+            {
+                "body": body,
+                "body_loaded": True,
+                "preview": self._preview(body),
+                "is_draft": True,
+                "is_read": True,
+                "has_attachments": has_attachments,
+            }
+        )
         values["received_date"] = values.get("received_date") or fields.Datetime.now()
         remote_id = graph_message["id"]
         dropped_ids = dropped_files.ids
@@ -564,32 +686,43 @@ class MaildeskMailCompose(models.AbstractModel):
             Message = env["maildesk.message"].sudo()
             # By remote id, not by draft: a sync of Drafts may have mirrored a new draft
             # already, and then that row is the one.
-            row = Message.search([("account_id", "=", account.id),
-                                  ("remote_id", "=", remote_id)], limit=1)
+            row = Message.search(
+                [("account_id", "=", account.id), ("remote_id", "=", remote_id)], limit=1
+            )
             if row:
                 row.write(values)
             else:
-                row = Message.create(dict(values, account_id=account.id, folder_id=folder.id,
-                                          remote_id=remote_id))
+                row = Message.create(
+                    dict(values, account_id=account.id, folder_id=folder.id, remote_id=remote_id)
+                )
                 row.seen_round = folder.sudo().round_no
             Attachment = env["maildesk.message.attachment"].sudo()
             Attachment.browse(dropped_ids).exists().unlink()
-            Attachment.create([{
-                "message_id": row.id,
-                "remote_id": item["id"],
-                "name": item.get("name") or "",
-                "content_type": (item.get("contentType") or "").lower()[:255],
-                "size": item.get("size") or 0,
-                "is_inline": False,
-                "ir_attachment_id": ir_id,
-            } for ir_id, item in added])
+            Attachment.create(
+                [
+                    {
+                        "message_id": row.id,
+                        "remote_id": item["id"],
+                        "name": item.get("name") or "",
+                        "content_type": (item.get("contentType") or "").lower()[:255],
+                        "size": item.get("size") or 0,
+                        "is_inline": False,
+                        "ir_attachment_id": ir_id,
+                    }
+                    for ir_id, item in added
+                ]
+            )
             env["maildesk.mailbox"]._notify_mailbox_changed(
-                account, [row.folder_id.id], message_ids=row.ids)
+                account, [row.folder_id.id], message_ids=row.ids
+            )
             [result] = env["maildesk.mailbox"]._message_rows(row.sudo(False))
             return {"draft_id": row.id, "row": result}
 
-        return self._write_after_outlook(account, write, self.env._(
-            "The draft was saved in Outlook; it shows in Drafts after the next sync."))
+        return self._write_after_outlook(
+            account,
+            write,
+            self.env._("The draft was saved in Outlook; it shows in Drafts after the next sync."),
+        )
 
     @api.model
     def discard_draft(self, draft_id):
@@ -632,14 +765,20 @@ class MaildeskMailCompose(models.AbstractModel):
                 with account._independent_env() as env:
                     result = write(env)
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
-                _logger.info("MailDesk %s: local rows busy (%s), attempt %s", account.email,
-                             type(error).__name__, attempt)
+                _logger.info(
+                    "MailDesk %s: local rows busy (%s), attempt %s",
+                    account.email,
+                    type(error).__name__,
+                    attempt,
+                )
                 continue
             self.env["maildesk.message"].invalidate_model()
             self.env["maildesk.folder"].invalidate_model(["local_count"])
             return result
-        _logger.warning("MailDesk %s: local rows not written after Outlook acted; the next "
-                        "sync brings them", account.email)
+        _logger.warning(
+            "MailDesk %s: local rows not written after Outlook acted; the next " "sync brings them",
+            account.email,
+        )
         if unrecorded_message:
             raise UserError(unrecorded_message)
         return None
@@ -655,8 +794,7 @@ class MaildeskMailCompose(models.AbstractModel):
 
     def _compose_default_account(self):
         Account = self.env["maildesk.account"]
-        account = Account.search([("state", "=", "active")], limit=1) \
-            or Account.search([], limit=1)
+        account = Account.search([("state", "=", "active")], limit=1) or Account.search([], limit=1)
         if not account:
             raise UserError(self.env._("You have no mailbox to write from yet."))
         return account
@@ -667,8 +805,12 @@ class MaildeskMailCompose(models.AbstractModel):
             raise UserError(self.env._("This message is no longer in the mailbox."))
         message.check_access("read")
         if account and message.account_id != account:
-            raise UserError(self.env._("The message belongs to another mailbox than the one "
-                                       "the mail is written from."))
+            raise UserError(
+                self.env._(
+                    "The message belongs to another mailbox than the one "
+                    "the mail is written from."
+                )
+            )
         return message
 
     def _compose_draft(self, draft_id, account=None):
@@ -683,8 +825,9 @@ class MaildeskMailCompose(models.AbstractModel):
         ids = [int(i) for i in attachment_ids or []]
         attachments = self.env["ir.attachment"].browse(ids).exists()
         if len(attachments) != len(set(ids)):
-            raise UserError(self.env._("An attached file is no longer available; attach it "
-                                       "again."))
+            raise UserError(
+                self.env._("An attached file is no longer available; attach it " "again.")
+            )
         attachments.check("read")
         return attachments
 
@@ -706,8 +849,7 @@ class MaildeskMailCompose(models.AbstractModel):
         files = files.filtered(lambda a: not a.is_inline)
         if not files:
             return []
-        contents = {a.id: a.sudo().ir_attachment_id.raw for a in files
-                    if a.sudo().ir_attachment_id}
+        contents = {a.id: a.sudo().ir_attachment_id.raw for a in files if a.sudo().ir_attachment_id}
         missing = [(a.id, a.remote_id) for a in files if a.id not in contents]
         if missing:
             remote_id = message.remote_id
@@ -717,26 +859,39 @@ class MaildeskMailCompose(models.AbstractModel):
                 for attachment_id, attachment_remote_id in missing:
                     try:
                         found[attachment_id] = b"".join(
-                            client.iter_attachment_content(remote_id, attachment_remote_id))
+                            client.iter_attachment_content(remote_id, attachment_remote_id)
+                        )
                     except NotFound:
                         continue
                 return found
 
             contents.update(message.account_id._call_graph(download))
         files = files.filtered(lambda a: a.id in contents)
-        copies = self.env["ir.attachment"].create([{
-            "name": attachment.name or self.env._("attachment"),
-            "raw": contents[attachment.id],
-            "mimetype": attachment._served_content_type(),
-            "res_model": COMPOSE_ATTACHMENT_MODEL,
-            "res_id": 0,
-        } for attachment in files])
+        copies = self.env["ir.attachment"].create(
+            [
+                {
+                    "name": attachment.name or self.env._("attachment"),
+                    "raw": contents[attachment.id],
+                    "mimetype": attachment._served_content_type(),
+                    "res_model": COMPOSE_ATTACHMENT_MODEL,
+                    "res_id": 0,
+                }
+                for attachment in files
+            ]
+        )
         return list(zip(files, copies, strict=True))
 
     @staticmethod
     def _attachment_rows(attachments):
-        return [{"id": a.id, "name": a.name, "size": a.file_size,
-                 "mimetype": a.mimetype or "application/octet-stream"} for a in attachments]
+        return [
+            {
+                "id": a.id,
+                "name": a.name,
+                "size": a.file_size,
+                "mimetype": a.mimetype or "application/octet-stream",
+            }
+            for a in attachments
+        ]
 
     def _parse_addresses(self, entries):
         """``[(name, address)]`` from the composer's addresses (text or ``{name,
@@ -750,8 +905,9 @@ class MaildeskMailCompose(models.AbstractModel):
             for name, address in candidates:
                 normalized = email_normalize(address)
                 if not normalized:
-                    raise UserError(self.env._("“%s” is not a valid email address.",
-                                               address or name))
+                    raise UserError(
+                        self.env._("“%s” is not a valid email address.", address or name)
+                    )
                 if normalized not in seen:
                     seen.add(normalized)
                     pairs.append((name.strip(), normalized))
@@ -759,8 +915,10 @@ class MaildeskMailCompose(models.AbstractModel):
 
     @staticmethod
     def _graph_recipients(pairs):
-        return [{"emailAddress": {"name": name, "address": address} if name
-                 else {"address": address}} for name, address in pairs]
+        return [
+            {"emailAddress": {"name": name, "address": address} if name else {"address": address}}
+            for name, address in pairs
+        ]
 
     @staticmethod
     def _format_pairs(pairs):
@@ -774,13 +932,19 @@ class MaildeskMailCompose(models.AbstractModel):
     def _gc_abandoned_uploads(self):
         """Drop files uploaded in the composer for mail that was never sent nor saved as
         a draft (a closed tab, a removed file); a draft's files are kept."""
-        self.env.cr.execute(SQL("""
+        self.env.cr.execute(
+            SQL(
+                """
             SELECT a.id FROM ir_attachment a
              WHERE a.res_model = %s AND a.res_id = 0
                AND a.create_date < now() AT TIME ZONE 'UTC' - %s::interval
                AND NOT EXISTS (SELECT 1 FROM maildesk_message_attachment m
                                 WHERE m.ir_attachment_id = a.id)
-        """, COMPOSE_ATTACHMENT_MODEL, ABANDONED_UPLOAD_AGE))
+        """,
+                COMPOSE_ATTACHMENT_MODEL,
+                ABANDONED_UPLOAD_AGE,
+            )
+        )
         abandoned = [row[0] for row in self.env.cr.fetchall()]
         if abandoned:
             self.env["ir.attachment"].sudo().browse(abandoned).unlink()

@@ -24,18 +24,49 @@ BLOCKED_STYLE = "data-maildesk-style"
 
 # Whole subtrees removed: they run script, smuggle markup past the HTML parser, or load
 # media with no user action.
-KILLED_TAGS = frozenset({
-    "svg", "math", "video", "audio", "source", "track", "canvas", "applet", "frameset",
-    "frame", "bgsound", "portal", "template", "isindex", "keygen",
-})
+KILLED_TAGS = frozenset(
+    {
+        "svg",
+        "math",
+        "video",
+        "audio",
+        "source",
+        "track",
+        "canvas",
+        "applet",
+        "frameset",
+        "frame",
+        "bgsound",
+        "portal",
+        "template",
+        "isindex",
+        "keygen",
+    }
+)
 # URL-bearing attributes with no use in a displayed mail.
-DROPPED_ATTRIBUTES = frozenset({
-    "action", "formaction", "background", "poster", "cite", "longdesc", "lowsrc", "dynsrc",
-    "data", "codebase", "ping", "srcset", "manifest", "xlink:href", "accesskey",
-    # ids and names would let a mail shadow globals of the page that shows it (DOM
-    # clobbering); Outlook's own classes only served the <style> blocks removed above.
-    "id", "name",
-})
+DROPPED_ATTRIBUTES = frozenset(
+    {
+        "action",
+        "formaction",
+        "background",
+        "poster",
+        "cite",
+        "longdesc",
+        "lowsrc",
+        "dynsrc",
+        "data",
+        "codebase",
+        "ping",
+        "srcset",
+        "manifest",
+        "xlink:href",
+        "accesskey",
+        # ids and names would let a mail shadow globals of the page that shows it (DOM
+        # clobbering); Outlook's own classes only served the <style> blocks removed above.
+        "id",
+        "name",
+    }
+)
 LINK_SCHEMES = ("http", "https", "mailto", "tel")
 REMOTE_SCHEMES = ("http", "https")
 # What browsers ignore inside a URL before reading its scheme.
@@ -94,8 +125,9 @@ def _tiny(value):
 
 
 def _style_map(style):
-    return [(name.lower(), value.strip())
-            for name, value in _STYLE_DECLARATION.findall(style or "")]
+    return [
+        (name.lower(), value.strip()) for name, value in _STYLE_DECLARATION.findall(style or "")
+    ]
 
 
 def _is_tracker(img):
@@ -104,8 +136,11 @@ def _is_tracker(img):
         return True
     for name, value in _style_map(img.get("style")):
         value = value.lower()
-        if name in ("width", "height", "opacity") and _tiny(value) \
-                and (name != "opacity" or float(_PIXEL_SIZE.match(value).group(1)) == 0):
+        if (
+            name in ("width", "height", "opacity")
+            and _tiny(value)
+            and (name != "opacity" or float(_PIXEL_SIZE.match(value).group(1)) == 0)
+        ):
             return True
         if name == "display" and value == "none":
             return True
@@ -124,8 +159,11 @@ def _split_style(style):
             kept.append((name, value))
             continue
         urls = [match.group(2) for match in _CSS_URL.finditer(value)]
-        if urls and len(urls) == len(_CSS_LOADS.findall(value)) \
-                and all(_remote_url(url) for url in urls):
+        if (
+            urls
+            and len(urls) == len(_CSS_LOADS.findall(value))
+            and all(_remote_url(url) for url in urls)
+        ):
             remote.append((name, value))
 
     def join(declarations):
@@ -163,8 +201,10 @@ def _clean_image(img, cid_urls):
 
 def _harden(doc, cid_urls):
     killed = [
-        element for element in doc.iter(etree.Element)
-        if not isinstance(element.tag, str) or element.tag.lower() in KILLED_TAGS
+        element
+        for element in doc.iter(etree.Element)
+        if not isinstance(element.tag, str)
+        or element.tag.lower() in KILLED_TAGS
         or ":" in element.tag
     ]
     for element in killed:
@@ -220,14 +260,18 @@ def sanitize_mail_html(raw_html, cid_urls=None):
     if not raw_html or not raw_html.strip():
         return ""
     sanitized = html_sanitize(
-        _table_colours(raw_html), sanitize_attributes=True, sanitize_style=True,
-        sanitize_form=True, strip_classes=True,
+        _table_colours(raw_html),
+        sanitize_attributes=True,
+        sanitize_style=True,
+        sanitize_form=True,
+        strip_classes=True,
     )
     if not sanitized:
         return ""
     # Wrapped, so that the root of what is parsed is never one of the mail's own elements.
-    return html_normalize("<div>%s</div>" % sanitized,
-                          filter_callback=lambda doc: _harden(doc, cid_urls or {}))
+    return html_normalize(
+        "<div>%s</div>" % sanitized, filter_callback=lambda doc: _harden(doc, cid_urls or {})
+    )
 
 
 def _restore(doc):

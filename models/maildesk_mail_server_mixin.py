@@ -34,8 +34,9 @@ class MaildeskMailServerMixin(models.AbstractModel):
     def _check_maildesk_account(self):
         for server in self._maildesk_graph_servers():
             if not server.maildesk_account_id:
-                raise ValidationError(self.env._(
-                    "Choose the Mailbox Account of the mail server “%s”.", server.name))
+                raise ValidationError(
+                    self.env._("Choose the Mailbox Account of the mail server “%s”.", server.name)
+                )
 
     def write(self, vals):
         if {"maildesk_account_id", self._maildesk_type_field} & set(vals):

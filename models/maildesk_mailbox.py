@@ -10,8 +10,7 @@ PAGE_LIMIT_MAX = 200
 # Both orders match the indexes of maildesk.message (folder first, or date alone): a page
 # is an index range scan after the key of the previous page, never an OFFSET.
 LIST_ORDER = SQL("maildesk_message.received_date DESC NULLS LAST, maildesk_message.id DESC")
-SEARCH_FIELDS = ("subject", "from_name", "from_address", "to_recipients", "cc_recipients",
-                 "body")
+SEARCH_FIELDS = ("subject", "from_name", "from_address", "to_recipients", "cc_recipients", "body")
 
 
 class MaildeskMailbox(models.AbstractModel):
@@ -34,12 +33,15 @@ class MaildeskMailbox(models.AbstractModel):
         Sent in the transaction that made the change, so a screen never reads before the
         change is committed.
         """
-        account._bus_send("maildesk.mailbox/changed", {
-            "account_id": account.id,
-            "folder_ids": list(folder_ids),
-            "message_ids": list(message_ids),
-            "removed_ids": list(removed_ids),
-        })
+        account._bus_send(
+            "maildesk.mailbox/changed",
+            {
+                "account_id": account.id,
+                "folder_ids": list(folder_ids),
+                "message_ids": list(message_ids),
+                "removed_ids": list(removed_ids),
+            },
+        )
 
     # The folder tree
 
@@ -51,33 +53,39 @@ class MaildeskMailbox(models.AbstractModel):
         """
         accounts = self.env["maildesk.account"].search([("active", "=", True)])
         folders = self.env["maildesk.folder"].search(
-            [("account_id", "in", accounts.ids), ("is_hidden", "=", False)])
+            [("account_id", "in", accounts.ids), ("is_hidden", "=", False)]
+        )
         unread = self._unread_counts(folders)
         by_account = {account.id: [] for account in accounts}
         for folder in folders:
-            by_account[folder.account_id.id].append({
-                "id": folder.id,
-                "parent_id": folder.parent_id.id,
-                "name": folder.name,
-                "complete_name": folder.complete_name,
-                "well_known_name": folder.well_known_name or False,
-                "unread_count": unread.get(folder.id, 0),
-                "local_count": folder.local_count,
-                "remote_total_count": folder.remote_total_count,
-                "sync_state": folder.sync_state,
-                "backfill_progress": folder.backfill_progress,
-                "sync_enabled": folder.sync_enabled,
-            })
+            by_account[folder.account_id.id].append(
+                {
+                    "id": folder.id,
+                    "parent_id": folder.parent_id.id,
+                    "name": folder.name,
+                    "complete_name": folder.complete_name,
+                    "well_known_name": folder.well_known_name or False,
+                    "unread_count": unread.get(folder.id, 0),
+                    "local_count": folder.local_count,
+                    "remote_total_count": folder.remote_total_count,
+                    "sync_state": folder.sync_state,
+                    "backfill_progress": folder.backfill_progress,
+                    "sync_enabled": folder.sync_enabled,
+                }
+            )
         inboxes = folders.filtered(lambda folder: folder.well_known_name == "inbox")
         return {
-            "accounts": [{
-                "id": account.id,
-                "name": account.name,
-                "email": account.email,
-                "sender_name": account.sender_name or "",
-                "state": account.state,
-                "folders": by_account[account.id],
-            } for account in accounts],
+            "accounts": [
+                {
+                    "id": account.id,
+                    "name": account.name,
+                    "email": account.email,
+                    "sender_name": account.sender_name or "",
+                    "state": account.state,
+                    "folders": by_account[account.id],
+                }
+                for account in accounts
+            ],
             "inbox_unread": sum(unread.get(folder.id, 0) for folder in inboxes),
         }
 
@@ -91,9 +99,13 @@ class MaildeskMailbox(models.AbstractModel):
         if not folders:
             return {}
         # The partial index on unread rows makes this a count of unread mail only.
-        self.env.cr.execute(SQL(
-            "SELECT folder_id, count(*) FROM maildesk_message "
-            "WHERE folder_id = ANY(%s) AND NOT is_read GROUP BY folder_id", folders.ids))
+        self.env.cr.execute(
+            SQL(
+                "SELECT folder_id, count(*) FROM maildesk_message "
+                "WHERE folder_id = ANY(%s) AND NOT is_read GROUP BY folder_id",
+                folders.ids,
+            )
+        )
         return dict(self.env.cr.fetchall())
 
     # The message list
@@ -131,13 +143,20 @@ class MaildeskMailbox(models.AbstractModel):
             received, last_id = after[0] or None, int(after[1])
             if received:
                 dated_part = query
-                query.add_where(SQL(
-                    "(maildesk_message.received_date, maildesk_message.id) < (%s, %s)",
-                    fields.Datetime.to_datetime(received), last_id))
+                query.add_where(
+                    SQL(
+                        "(maildesk_message.received_date, maildesk_message.id) < (%s, %s)",
+                        fields.Datetime.to_datetime(received),
+                        last_id,
+                    )
+                )
             else:
-                query.add_where(SQL(
-                    "maildesk_message.received_date IS NULL AND maildesk_message.id < %s",
-                    last_id))
+                query.add_where(
+                    SQL(
+                        "maildesk_message.received_date IS NULL AND maildesk_message.id < %s",
+                        last_id,
+                    )
+                )
         ids = [row[0] for row in self.env.execute_query(query.select())]
         if dated_part is not None and len(ids) < limit:
             # A row comparison leaves undated mail out: it comes last, after the dated.
@@ -195,49 +214,74 @@ class MaildeskMailbox(models.AbstractModel):
         """Messages as the list shows them, in the order given; a fixed number of queries."""
         if not messages:
             return []
-        messages.fetch([
-            "account_id", "folder_id", "subject", "from_name", "from_address", "to_recipients",
-            "preview", "received_date", "is_read", "is_flagged", "has_attachments",
-            "importance", "tag_ids", "conversation_id", "is_draft", "is_local_pending",
-        ])
+        messages.fetch(
+            [
+                "account_id",
+                "folder_id",
+                "subject",
+                "from_name",
+                "from_address",
+                "to_recipients",
+                "preview",
+                "received_date",
+                "is_read",
+                "is_flagged",
+                "has_attachments",
+                "importance",
+                "tag_ids",
+                "conversation_id",
+                "is_draft",
+                "is_local_pending",
+            ]
+        )
         threads = self._thread_sizes(messages)
-        tags = {tag.id: {"id": tag.id, "name": tag.name, "color": tag.color}
-                for tag in messages.tag_ids}
-        return [{
-            "id": message.id,
-            "account_id": message.account_id.id,
-            "folder_id": message.folder_id.id,
-            "folder_name": message.folder_id.sudo().name,
-            "subject": message.subject or "",
-            "from_name": message.from_name or "",
-            "from_address": message.from_address or "",
-            "to_recipients": message.to_recipients or "",
-            "preview": message.preview or "",
-            "received_date": fields.Datetime.to_string(message.received_date) or False,
-            "is_read": message.is_read,
-            "is_flagged": message.is_flagged,
-            "has_attachments": message.has_attachments,
-            "importance": message.importance or "normal",
-            "tags": [tags[tag_id] for tag_id in message.tag_ids.ids],
-            "conversation_id": message.conversation_id or False,
-            "conversation_count": threads.get(
-                (message.account_id.id, message.conversation_id), 1),
-            "is_draft": message.is_draft,
-            "is_local_pending": message.is_local_pending,
-        } for message in messages]
+        tags = {
+            tag.id: {"id": tag.id, "name": tag.name, "color": tag.color} for tag in messages.tag_ids
+        }
+        return [
+            {
+                "id": message.id,
+                "account_id": message.account_id.id,
+                "folder_id": message.folder_id.id,
+                "folder_name": message.folder_id.sudo().name,
+                "subject": message.subject or "",
+                "from_name": message.from_name or "",
+                "from_address": message.from_address or "",
+                "to_recipients": message.to_recipients or "",
+                "preview": message.preview or "",
+                "received_date": fields.Datetime.to_string(message.received_date) or False,
+                "is_read": message.is_read,
+                "is_flagged": message.is_flagged,
+                "has_attachments": message.has_attachments,
+                "importance": message.importance or "normal",
+                "tags": [tags[tag_id] for tag_id in message.tag_ids.ids],
+                "conversation_id": message.conversation_id or False,
+                "conversation_count": threads.get(
+                    (message.account_id.id, message.conversation_id), 1
+                ),
+                "is_draft": message.is_draft,
+                "is_local_pending": message.is_local_pending,
+            }
+            for message in messages
+        ]
 
     def _thread_sizes(self, messages):
         pairs = {(m.account_id.id, m.conversation_id) for m in messages if m.conversation_id}
         if not pairs:
             return {}
-        self.env.cr.execute(SQL(
-            "SELECT account_id, conversation_id, count(*) FROM maildesk_message "
-            "WHERE account_id = ANY(%s) AND conversation_id = ANY(%s) "
-            "GROUP BY account_id, conversation_id",
-            list({account for account, _c in pairs}),
-            list({conversation for _a, conversation in pairs})))
-        return {(account, conversation): count
-                for account, conversation, count in self.env.cr.fetchall()}
+        self.env.cr.execute(
+            SQL(
+                "SELECT account_id, conversation_id, count(*) FROM maildesk_message "
+                "WHERE account_id = ANY(%s) AND conversation_id = ANY(%s) "
+                "GROUP BY account_id, conversation_id",
+                list({account for account, _c in pairs}),
+                list({conversation for _a, conversation in pairs}),
+            )
+        )
+        return {
+            (account, conversation): count
+            for account, conversation, count in self.env.cr.fetchall()
+        }
 
     # The reading pane
 
@@ -248,34 +292,40 @@ class MaildeskMailbox(models.AbstractModel):
         message = self.env["maildesk.message"].browse(int(message_id))
         body = message.read_body(allow_remote_images=allow_remote_images)
         [row] = self._message_rows(message)
-        row.update({
-            "to": self._address_dicts(self._stored_addresses(message.to_recipients)),
-            "cc": self._address_dicts(self._stored_addresses(message.cc_recipients)),
-            "bcc": self._address_dicts(self._stored_addresses(message.bcc_recipients)),
-            "body": str(body),
-            "has_blocked_images": message.has_blocked_images and not allow_remote_images,
-            "attachments": [{
-                "id": attachment.id,
-                "name": attachment.name or "",
-                "mimetype": attachment.content_type or "application/octet-stream",
-                "size": attachment.size,
-                "is_inline": attachment.is_inline,
-                "url": DOWNLOAD_ROUTE % attachment.id,
-            } for attachment in message.attachment_ids],
-            "web_link": message.web_link or False,
-            "partner": {
-                "id": message.partner_id.id,
-                "name": message.partner_id.name,
-                "email": message.partner_id.email or "",
-            } if message.partner_id else None,
-        })
+        row.update(
+            {
+                "to": self._address_dicts(self._stored_addresses(message.to_recipients)),
+                "cc": self._address_dicts(self._stored_addresses(message.cc_recipients)),
+                "bcc": self._address_dicts(self._stored_addresses(message.bcc_recipients)),
+                "body": str(body),
+                "has_blocked_images": message.has_blocked_images and not allow_remote_images,
+                "attachments": [
+                    {
+                        "id": attachment.id,
+                        "name": attachment.name or "",
+                        "mimetype": attachment.content_type or "application/octet-stream",
+                        "size": attachment.size,
+                        "is_inline": attachment.is_inline,
+                        "url": DOWNLOAD_ROUTE % attachment.id,
+                    }
+                    for attachment in message.attachment_ids
+                ],
+                "web_link": message.web_link or False,
+                "partner": {
+                    "id": message.partner_id.id,
+                    "name": message.partner_id.name,
+                    "email": message.partner_id.email or "",
+                }
+                if message.partner_id
+                else None,
+            }
+        )
         return row
 
     @staticmethod
     def _stored_addresses(text):
         """Stored recipients (``"Name <address>, …"``) as ``[(name, address)]``."""
-        return [(name, address.lower()) for name, address in getaddresses([text or ""])
-                if address]
+        return [(name, address.lower()) for name, address in getaddresses([text or ""]) if address]
 
     @staticmethod
     def _address_dicts(pairs):
@@ -289,9 +339,13 @@ class MaildeskMailbox(models.AbstractModel):
         if not message.conversation_id:
             return self._message_rows(message)
         thread = self.env["maildesk.message"].search(
-            [("account_id", "=", message.account_id.id),
-             ("conversation_id", "=", message.conversation_id)],
-            order="received_date asc, id asc", limit=PAGE_LIMIT_MAX)
+            [
+                ("account_id", "=", message.account_id.id),
+                ("conversation_id", "=", message.conversation_id),
+            ],
+            order="received_date asc, id asc",
+            limit=PAGE_LIMIT_MAX,
+        )
         return self._message_rows(thread)
 
     @api.model

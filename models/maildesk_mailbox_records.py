@@ -7,8 +7,16 @@ from odoo.exceptions import AccessError, UserError
 
 OPEN_RECORDS_PER_MODEL = 5
 # Models that are MailDesk's own plumbing, or people rather than business records.
-NOT_BUSINESS_RECORDS = ("res.partner", "res.users", "maildesk.", "mail.", "discuss.", "bus.",
-                        "ir.", "base.")
+NOT_BUSINESS_RECORDS = (
+    "res.partner",
+    "res.users",
+    "maildesk.",
+    "mail.",
+    "discuss.",
+    "bus.",
+    "ir.",
+    "base.",
+)
 # A record in one of these states is finished: not shown among the contact's open ones.
 CLOSED_STATE_WORDS = ("done", "cancel", "closed", "lost", "refused", "paid", "reversed")
 
@@ -30,16 +38,23 @@ class MaildeskMailbox(models.AbstractModel):
         partners = self._partners_by_address(people)
         known = {address for address, _partner in partners.items()}
         contacts = self.env["res.partner"].browse(
-            list(dict.fromkeys(partner.id for partner in partners.values())))
+            list(dict.fromkeys(partner.id for partner in partners.values()))
+        )
         return {
-            "partners": [{
-                "id": partner.id,
-                "name": partner.name or "",
-                "email": partner.email or "",
-                "image_url": "/web/image/res.partner/%d/avatar_128" % partner.id,
-            } for partner in contacts],
-            "unknown": [{"name": name, "address": address}
-                        for address, name in people.items() if address not in known],
+            "partners": [
+                {
+                    "id": partner.id,
+                    "name": partner.name or "",
+                    "email": partner.email or "",
+                    "image_url": "/web/image/res.partner/%d/avatar_128" % partner.id,
+                }
+                for partner in contacts
+            ],
+            "unknown": [
+                {"name": name, "address": address}
+                for address, name in people.items()
+                if address not in known
+            ],
             "records": self._open_records(contacts),
             "logged_on": self._logged_on(message),
         }
@@ -57,8 +72,9 @@ class MaildeskMailbox(models.AbstractModel):
         people = {}
         if message.from_address:
             people[message.from_address.lower()] = message.from_name or ""
-        for name, address in self._stored_addresses(message.to_recipients) + \
-                self._stored_addresses(message.cc_recipients):
+        for name, address in self._stored_addresses(message.to_recipients) + self._stored_addresses(
+            message.cc_recipients
+        ):
             if "@" in address and address != own:
                 people.setdefault(address, name)
         people.pop(own, None)
@@ -68,7 +84,8 @@ class MaildeskMailbox(models.AbstractModel):
         if not people:
             return {}
         partners = self.env["res.partner"].search(
-            [("email_normalized", "in", list(people))], order="id")
+            [("email_normalized", "in", list(people))], order="id"
+        )
         found = {}
         for partner in partners:
             found.setdefault(partner.email_normalized, partner)
@@ -88,8 +105,12 @@ class MaildeskMailbox(models.AbstractModel):
             if not self._has_chatter(name):
                 continue
             partner_field = Model._fields.get("partner_id")
-            if not partner_field or partner_field.type != "many2one" or \
-                    partner_field.comodel_name != "res.partner" or not partner_field.store:
+            if (
+                not partner_field
+                or partner_field.type != "many2one"
+                or partner_field.comodel_name != "res.partner"
+                or not partner_field.store
+            ):
                 continue
             if Model.has_access("read"):
                 yield Model
@@ -105,13 +126,15 @@ class MaildeskMailbox(models.AbstractModel):
             found = Model.search(domain, limit=OPEN_RECORDS_PER_MODEL, order="id desc")
             description = self.env["ir.model"]._get(Model._name).name
             for record in found:
-                records.append({
-                    "model": Model._name,
-                    "model_name": description,
-                    "res_id": record.id,
-                    "display_name": record.display_name,
-                    "state": self._state_label(record),
-                })
+                records.append(
+                    {
+                        "model": Model._name,
+                        "model_name": description,
+                        "res_id": record.id,
+                        "display_name": record.display_name,
+                        "state": self._state_label(record),
+                    }
+                )
         return records
 
     @staticmethod
@@ -122,8 +145,11 @@ class MaildeskMailbox(models.AbstractModel):
         for field_name in ("state", "payment_state"):
             field = fields_.get(field_name)
             if field and field.type == "selection" and field.store:
-                values = [value for value, _label in field._description_selection(Model.env)
-                          if any(word in value for word in CLOSED_STATE_WORDS)]
+                values = [
+                    value
+                    for value, _label in field._description_selection(Model.env)
+                    if any(word in value for word in CLOSED_STATE_WORDS)
+                ]
                 if values:
                     domain.append((field_name, "not in", values))
         if "is_closed" in fields_ and fields_["is_closed"].store:
@@ -149,11 +175,19 @@ class MaildeskMailbox(models.AbstractModel):
         """The records this mail was logged on (or created from) that the user may see."""
         logged = []
         for mail_message in message.sudo().logged_message_ids:
-            record = self.env[mail_message.model].browse(mail_message.res_id).exists() \
-                if mail_message.model in self.env else None
+            record = (
+                self.env[mail_message.model].browse(mail_message.res_id).exists()
+                if mail_message.model in self.env
+                else None
+            )
             if record and record.has_access("read"):
-                logged.append({"model": record._name, "res_id": record.id,
-                               "display_name": record.display_name})
+                logged.append(
+                    {
+                        "model": record._name,
+                        "res_id": record.id,
+                        "display_name": record.display_name,
+                    }
+                )
         return logged
 
     @api.model
@@ -171,25 +205,32 @@ class MaildeskMailbox(models.AbstractModel):
     @api.model
     def loggable_models(self):
         """Models whose records have a chatter the user may post on."""
-        return [{"model": name, "name": self.env["ir.model"]._get(name).name}
-                for name in sorted(self.env.registry)
-                if self._has_chatter(name) and self.env[name].has_access("write")]
+        return [
+            {"model": name, "name": self.env["ir.model"]._get(name).name}
+            for name in sorted(self.env.registry)
+            if self._has_chatter(name) and self.env[name].has_access("write")
+        ]
 
     def _has_chatter(self, name):
         Model = self.env[name]
-        return not (Model._abstract or Model._transient) \
-            and issubclass(type(Model), self.env.registry["mail.thread"]) \
+        return (
+            not (Model._abstract or Model._transient)
+            and issubclass(type(Model), self.env.registry["mail.thread"])
             and not name.startswith(("maildesk.", "mail.", "discuss.", "ir."))
+        )
 
     @api.model
     def creatable_models(self):
         """Models that turn an incoming mail into a record (a lead, a task, a ticket…)."""
         generic = type(self.env["mail.thread"]).message_new
-        return [{"model": name, "name": self.env["ir.model"]._get(name).name}
-                for name in sorted(self.env.registry)
-                if self._has_chatter(name) and not name.startswith(NOT_BUSINESS_RECORDS)
-                and type(self.env[name]).message_new is not generic
-                and self.env[name].has_access("create")]
+        return [
+            {"model": name, "name": self.env["ir.model"]._get(name).name}
+            for name in sorted(self.env.registry)
+            if self._has_chatter(name)
+            and not name.startswith(NOT_BUSINESS_RECORDS)
+            and type(self.env[name]).message_new is not generic
+            and self.env[name].has_access("create")
+        ]
 
     @api.model
     def log_to_record(self, message_id, model, res_id):
@@ -197,8 +238,12 @@ class MaildeskMailbox(models.AbstractModel):
         message = self._readable_message(message_id)
         record = self._chatter_record(model, res_id)
         posted = self._post_mail(message, record)
-        return {"model": record._name, "res_id": record.id,
-                "display_name": record.display_name, "message_id": posted.id}
+        return {
+            "model": record._name,
+            "res_id": record.id,
+            "display_name": record.display_name,
+            "message_id": posted.id,
+        }
 
     @api.model
     def create_record_from_mail(self, message_id, model):
@@ -237,8 +282,9 @@ class MaildeskMailbox(models.AbstractModel):
             record.check_access("read")
             record.check_access(record._mail_post_access or "write")
         except AccessError as error:
-            raise UserError(self.env._(
-                "You may not post on %(record)s.", record=record.display_name)) from error
+            raise UserError(
+                self.env._("You may not post on %(record)s.", record=record.display_name)
+            ) from error
         return record
 
     def _post_mail(self, message, record):
@@ -247,14 +293,17 @@ class MaildeskMailbox(models.AbstractModel):
         body = message.read_body()
         attachments = [
             (attachment.name or "attachment", attachment._get_content())
-            for attachment in message.attachment_ids if not attachment.is_inline
+            for attachment in message.attachment_ids
+            if not attachment.is_inline
         ]
         author = self._author(message)
         header = Markup("<p><b>%s</b><br/>%s</p>") % (
             message.subject or self.env._("(no subject)"),
-            self.env._("From %(sender)s, to %(recipients)s",
-                       sender=formataddr((message.from_name or "", message.from_address or "")),
-                       recipients=message.to_recipients or ""),
+            self.env._(
+                "From %(sender)s, to %(recipients)s",
+                sender=formataddr((message.from_name or "", message.from_address or "")),
+                recipients=message.to_recipients or "",
+            ),
         )
         posted = record.message_post(
             body=header + body,

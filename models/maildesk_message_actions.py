@@ -12,9 +12,18 @@ from ..graph import GraphError, NotFound, Throttled, TransientError, message_cha
 
 _logger = logging.getLogger(__name__)
 
-ACTIONS = frozenset({
-    "mark_read", "mark_unread", "flag", "unflag", "move", "delete", "archive", "set_tags",
-})
+ACTIONS = frozenset(
+    {
+        "mark_read",
+        "mark_unread",
+        "flag",
+        "unflag",
+        "move",
+        "delete",
+        "archive",
+        "set_tags",
+    }
+)
 # Graph batching answers 429 / 503 for requests it did not run: nothing to look up after.
 NOT_CARRIED_OUT = frozenset({429, 503})
 # Undoing competes with the sync workers for the same rows: a few fresh tries settle it.
@@ -51,9 +60,11 @@ class MaildeskMessageActions(models.AbstractModel):
             not fit; nothing is changed then
         """
         if not isinstance(action, str) or action not in ACTIONS:
-            raise UserError(self.env._(
-                "MailDesk does not know the action “%s”. Reload the page and try again.",
-                action))
+            raise UserError(
+                self.env._(
+                    "MailDesk does not know the action “%s”. Reload the page and try again.", action
+                )
+            )
         ids = self._action_message_ids(message_ids)
         messages = self.env["maildesk.message"].browse(ids).exists()
         found = set(messages.ids)
@@ -71,8 +82,11 @@ class MaildeskMessageActions(models.AbstractModel):
         for account_id, account_changes in by_account.items():
             self._notify_local_changes(account_id, account_changes)
             self._push_after_commit(account_id, account_changes)
-        left = [change["id"] for change in changes
-                if change["removed"] or "folder_id" in change["after"]]
+        left = [
+            change["id"]
+            for change in changes
+            if change["removed"] or "folder_id" in change["after"]
+        ]
         return {"rows": self._message_rows(messages.exists()), "removed_ids": vanished + left}
 
     # Checking the request
@@ -85,24 +99,36 @@ class MaildeskMessageActions(models.AbstractModel):
         try:
             return list(dict.fromkeys(int(message_id) for message_id in message_ids))
         except (TypeError, ValueError) as error:
-            raise UserError(self.env._(
-                "These are not messages MailDesk knows. Reload the page and try again.",
-            )) from error
+            raise UserError(
+                self.env._(
+                    "These are not messages MailDesk knows. Reload the page and try again.",
+                )
+            ) from error
 
     def _check_actionable(self, messages):
         for account in messages.account_id:
             if not account.active:
-                raise UserError(self.env._(
-                    "%(account)s is archived: restore it to change its mail.",
-                    account=account.display_name))
+                raise UserError(
+                    self.env._(
+                        "%(account)s is archived: restore it to change its mail.",
+                        account=account.display_name,
+                    )
+                )
             if account.state in ("draft", "auth_invalid"):
-                raise UserError(self.env._(
-                    "%(account)s is not connected to Outlook: click Authorize Outlook on the "
-                    "account, then try again.", account=account.display_name))
+                raise UserError(
+                    self.env._(
+                        "%(account)s is not connected to Outlook: click Authorize Outlook on the "
+                        "account, then try again.",
+                        account=account.display_name,
+                    )
+                )
         if any(messages.mapped("is_local_pending")):
-            raise UserError(self.env._(
-                "A message sent from MailDesk a moment ago is still waiting for Outlook's "
-                "copy: try again after the next sync."))
+            raise UserError(
+                self.env._(
+                    "A message sent from MailDesk a moment ago is still waiting for Outlook's "
+                    "copy: try again after the next sync."
+                )
+            )
 
     def _action_folder(self, value, messages):
         try:
@@ -111,33 +137,57 @@ class MaildeskMessageActions(models.AbstractModel):
             raise UserError(self.env._("Choose the folder to move the messages to.")) from error
         folder = self.env["maildesk.folder"].browse(folder_id).exists()
         if not folder:
-            raise UserError(self.env._(
-                "That folder no longer exists. Reload the page and choose another one."))
+            raise UserError(
+                self.env._("That folder no longer exists. Reload the page and choose another one.")
+            )
         folder.check_access("read")
         if messages.account_id != folder.account_id:
-            raise UserError(self.env._(
-                "Messages move inside their own mailbox only: choose a folder of the "
-                "mailbox they are in, or select messages of %(account)s only.",
-                account=folder.account_id.display_name))
+            raise UserError(
+                self.env._(
+                    "Messages move inside their own mailbox only: choose a folder of the "
+                    "mailbox they are in, or select messages of %(account)s only.",
+                    account=folder.account_id.display_name,
+                )
+            )
         if folder.is_search_folder:
-            raise UserError(self.env._(
-                "“%s” is a search folder: it only shows mail of other folders. Choose a "
-                "real folder.", folder.complete_name))
+            raise UserError(
+                self.env._(
+                    "“%s” is a search folder: it only shows mail of other folders. Choose a "
+                    "real folder.",
+                    folder.complete_name,
+                )
+            )
         return folder
 
     def _well_known_folder(self, account, well_known_name):
-        folder = self.env["maildesk.folder"].sudo().search([
-            ("account_id", "=", account.id), ("well_known_name", "=", well_known_name),
-        ], limit=1)
+        folder = (
+            self.env["maildesk.folder"]
+            .sudo()
+            .search(
+                [
+                    ("account_id", "=", account.id),
+                    ("well_known_name", "=", well_known_name),
+                ],
+                limit=1,
+            )
+        )
         if folder:
             return folder
         if well_known_name == "archive":
-            raise UserError(self.env._(
-                "%(account)s has no Archive folder in Outlook. Move the messages to another "
-                "folder instead.", account=account.display_name))
-        raise UserError(self.env._(
-            "MailDesk does not know the Deleted Items folder of %(account)s yet: click Fetch "
-            "Folders on the account, then try again.", account=account.display_name))
+            raise UserError(
+                self.env._(
+                    "%(account)s has no Archive folder in Outlook. Move the messages to another "
+                    "folder instead.",
+                    account=account.display_name,
+                )
+            )
+        raise UserError(
+            self.env._(
+                "MailDesk does not know the Deleted Items folder of %(account)s yet: click Fetch "
+                "Folders on the account, then try again.",
+                account=account.display_name,
+            )
+        )
 
     def _action_tags(self, value, messages):
         if not isinstance(value, list | tuple):
@@ -148,13 +198,18 @@ class MaildeskMessageActions(models.AbstractModel):
             raise UserError(self.env._("Choose the tags to give the messages.")) from error
         tags = self.env["maildesk.tag"].browse(tag_ids).exists()
         if len(tags) != len(tag_ids):
-            raise UserError(self.env._(
-                "A tag no longer exists. Reload the page and choose the tags again."))
+            raise UserError(
+                self.env._("A tag no longer exists. Reload the page and choose the tags again.")
+            )
         tags.check_access("read")
         if tags and (len(messages.account_id) > 1 or tags.account_id != messages.account_id):
-            raise UserError(self.env._(
-                "Tags are Outlook categories of one mailbox: choose tags of %(account)s for "
-                "its messages only.", account=messages.account_id[:1].display_name))
+            raise UserError(
+                self.env._(
+                    "Tags are Outlook categories of one mailbox: choose tags of %(account)s for "
+                    "its messages only.",
+                    account=messages.account_id[:1].display_name,
+                )
+            )
         return tags
 
     # The local change
@@ -164,36 +219,59 @@ class MaildeskMessageActions(models.AbstractModel):
         records = messages.sudo()
         if action in ("mark_read", "mark_unread"):
             is_read = action == "mark_read"
-            return [self._change(message, {"is_read": is_read},
-                                 message_changes.read_change(message.remote_id, is_read))
-                    for message in records]
+            return [
+                self._change(
+                    message,
+                    {"is_read": is_read},
+                    message_changes.read_change(message.remote_id, is_read),
+                )
+                for message in records
+            ]
         if action in ("flag", "unflag"):
             flagged = action == "flag"
-            return [self._change(message, {"is_flagged": flagged},
-                                 message_changes.flag_change(message.remote_id, flagged))
-                    for message in records]
+            return [
+                self._change(
+                    message,
+                    {"is_flagged": flagged},
+                    message_changes.flag_change(message.remote_id, flagged),
+                )
+                for message in records
+            ]
         if action == "set_tags":
             tags = self._action_tags(value, messages)
             names = tags.sorted(lambda tag: (tag.name, tag.id)).mapped("name")
-            return [self._change(message, {"tag_ids": sorted(tags.ids)},
-                                 message_changes.categories_change(message.remote_id, names))
-                    for message in records]
+            return [
+                self._change(
+                    message,
+                    {"tag_ids": sorted(tags.ids)},
+                    message_changes.categories_change(message.remote_id, names),
+                )
+                for message in records
+            ]
         if action == "move":
             folder = self._action_folder(value, messages).sudo()
-            return [self._move(message, folder) for message in records
-                    if message.folder_id != folder]
+            return [
+                self._move(message, folder) for message in records if message.folder_id != folder
+            ]
         well_known = "archive" if action == "archive" else "deleteditems"
-        targets = {account: self._well_known_folder(account, well_known)
-                   for account in records.account_id}
+        targets = {
+            account: self._well_known_folder(account, well_known) for account in records.account_id
+        }
         changes = []
         for message in records:
             target = targets[message.account_id]
             if message.folder_id != target:
                 changes.append(self._move(message, target))
             elif action == "delete":
-                changes.append(self._change(
-                    message, {}, message_changes.permanent_delete_change(message.remote_id),
-                    removed=True, permanent=True))
+                changes.append(
+                    self._change(
+                        message,
+                        {},
+                        message_changes.permanent_delete_change(message.remote_id),
+                        removed=True,
+                        permanent=True,
+                    )
+                )
         return changes
 
     def _change(self, message, after, request, removed=False, permanent=False):
@@ -216,8 +294,9 @@ class MaildeskMessageActions(models.AbstractModel):
             return self._change(message, {}, request, removed=True)
         # The destination's round counts the message as seen: a sweep at the end of a
         # round that began before the move must not take it for gone.
-        return self._change(message, {"folder_id": folder.id, "seen_round": folder.round_no},
-                            request)
+        return self._change(
+            message, {"folder_id": folder.id, "seen_round": folder.round_no}, request
+        )
 
     @staticmethod
     def _current_value(message, name):
@@ -261,13 +340,18 @@ class MaildeskMessageActions(models.AbstractModel):
 
     def _notify_local_changes(self, account_id, changes, message_ids=None):
         folder_ids = {change["folder_id"] for change in changes}
-        folder_ids |= {change["after"]["folder_id"] for change in changes
-                       if "folder_id" in change["after"]}
+        folder_ids |= {
+            change["after"]["folder_id"] for change in changes if "folder_id" in change["after"]
+        }
         if message_ids is None:
             message_ids = [change["id"] for change in changes if not change["removed"]]
         removed_ids = [change["id"] for change in changes if change["removed"]]
-        self._notify_mailbox_changed(self.env["maildesk.account"].browse(account_id),
-                                     sorted(folder_ids), message_ids, removed_ids)
+        self._notify_mailbox_changed(
+            self.env["maildesk.account"].browse(account_id),
+            sorted(folder_ids),
+            message_ids,
+            removed_ids,
+        )
 
     # Outlook, after commit
 
@@ -283,8 +367,9 @@ class MaildeskMessageActions(models.AbstractModel):
                     env = api.Environment(cr, uid, context)
                     failures = self.with_env(env)._push_changes(account_id, changes)
             except Exception:
-                _logger.exception("MailDesk account %s: changes could not be sent to Outlook",
-                                  account_id)
+                _logger.exception(
+                    "MailDesk account %s: changes could not be sent to Outlook", account_id
+                )
                 failures = [(change, "unreachable", "", True) for change in changes]
             if failures:
                 self._undo_failures(registry, uid, context, account_id, failures)
@@ -300,11 +385,16 @@ class MaildeskMessageActions(models.AbstractModel):
         requests = [change["request"] for change in changes]
         try:
             errors = account._call_graph(
-                lambda client: message_changes.apply_changes(client, requests), background=True)
+                lambda client: message_changes.apply_changes(client, requests), background=True
+            )
         except UserError as error:
             kind, detail, look_up = self._batch_failure(error)
-            _logger.info("MailDesk %s: %s changes not made in Outlook (%s)", account.email,
-                         len(changes), kind)
+            _logger.info(
+                "MailDesk %s: %s changes not made in Outlook (%s)",
+                account.email,
+                len(changes),
+                kind,
+            )
             return [(change, kind, detail, look_up) for change in changes]
         failures = []
         for change, error in zip(changes, errors, strict=True):
@@ -312,8 +402,12 @@ class MaildeskMessageActions(models.AbstractModel):
                 continue
             failures.append((change, *self._change_failure(error)))
         if failures:
-            _logger.info("MailDesk %s: Outlook made %s of %s changes", account.email,
-                         len(changes) - len(failures), len(changes))
+            _logger.info(
+                "MailDesk %s: Outlook made %s of %s changes",
+                account.email,
+                len(changes) - len(failures),
+                len(changes),
+            )
         return failures
 
     @staticmethod
@@ -349,12 +443,13 @@ class MaildeskMessageActions(models.AbstractModel):
                     _logger.warning(
                         "MailDesk account %s: %s changes Outlook did not make could not be "
                         "undone (rows busy); the folders' next full round settles them",
-                        account_id, len(failures))
+                        account_id,
+                        len(failures),
+                    )
                     return
                 time.sleep(random.uniform(0.1, 0.5) * attempt)
             except Exception:
-                _logger.exception("MailDesk account %s: undoing refused changes failed",
-                                  account_id)
+                _logger.exception("MailDesk account %s: undoing refused changes failed", account_id)
                 return
 
     def _undo_changes(self, account_id, failures):
@@ -401,11 +496,14 @@ class MaildeskMessageActions(models.AbstractModel):
         now = fields.Datetime.now()
         for folder in folders:
             pending = json.loads(folder.pending_removed_ids or "[]")
-            folder.write({
-                "pending_removed_ids": json.dumps(list(dict.fromkeys(
-                    pending + look_ups[folder.id]))),
-                "watch_due_date": now,
-            })
+            folder.write(
+                {
+                    "pending_removed_ids": json.dumps(
+                        list(dict.fromkeys(pending + look_ups[folder.id]))
+                    ),
+                    "watch_due_date": now,
+                }
+            )
         if folders:
             self.env["maildesk.sync.engine"].sudo()._trigger_workers()
 
@@ -414,30 +512,44 @@ class MaildeskMessageActions(models.AbstractModel):
         for change, kind, detail, _look_up in failures:
             by_text[(kind, detail, change["removed"])].append(change["id"])
         for (kind, detail, removed), ids in by_text.items():
-            self.env.user._bus_send("maildesk.mailbox/action_failed", {
-                "message": self._failure_text(kind, detail, removed, len(ids)),
-                "message_ids": ids,
-            })
+            self.env.user._bus_send(
+                "maildesk.mailbox/action_failed",
+                {
+                    "message": self._failure_text(kind, detail, removed, len(ids)),
+                    "message_ids": ids,
+                },
+            )
 
     def _failure_text(self, kind, detail, removed, count):
         if kind == "gone":
             return self.env._(
                 "Outlook no longer has %(count)s of these messages (deleted or moved there "
                 "meanwhile), or the folder they were to go to: they were left as they were. "
-                "The next sync brings the mailbox up to date.", count=count)
+                "The next sync brings the mailbox up to date.",
+                count=count,
+            )
         if kind == "unreachable" and removed:
             return self.env._(
                 "Outlook could not be reached, so %(count)s messages were not moved or "
                 "deleted there; they show again after the next sync. Try again then.",
-                count=count)
+                count=count,
+            )
         if kind == "unreachable":
             return self.env._(
                 "Outlook could not be reached, so %(count)s messages were left as they were. "
-                "Try again in a moment.", count=count)
+                "Try again in a moment.",
+                count=count,
+            )
         if removed:
             return self.env._(
                 "Outlook refused to move or delete %(count)s messages (%(reason)s); they show "
-                "again after the next sync.", count=count, reason=detail)
+                "again after the next sync.",
+                count=count,
+                reason=detail,
+            )
         return self.env._(
             "Outlook refused the change for %(count)s messages, which were left as they "
-            "were: %(reason)s", count=count, reason=detail)
+            "were: %(reason)s",
+            count=count,
+            reason=detail,
+        )

@@ -88,17 +88,22 @@ class MaildeskSyncEngine(models.AbstractModel):
             if cron is None:
                 cron = first.copy({"name": self.env._("MailDesk: sync worker %s", number)})
                 module, name = (WORKER_XMLID % number).split(".")
-                self.env["ir.model.data"].create({"module": module, "name": name,
-                                                  "model": "ir.cron", "res_id": cron.id,
-                                                  "noupdate": True})
+                self.env["ir.model.data"].create(
+                    {
+                        "module": module,
+                        "name": name,
+                        "model": "ir.cron",
+                        "res_id": cron.id,
+                        "noupdate": True,
+                    }
+                )
             cron.active = number <= count
             number += 1
 
     @api.model
     def _worker_crons(self):
         crons = self.env["ir.cron"]
-        count = int(self.env["ir.config_parameter"].sudo().get_param("maildesk.sync_workers")
-                    or 2)
+        count = int(self.env["ir.config_parameter"].sudo().get_param("maildesk.sync_workers") or 2)
         for number in range(1, count + 1):
             cron = self.env.ref(WORKER_XMLID % number, raise_if_not_found=False)
             if cron:
@@ -106,19 +111,23 @@ class MaildeskSyncEngine(models.AbstractModel):
         return crons
 
     def _interval(self):
-        minutes = int(self.env["ir.config_parameter"].sudo().get_param("maildesk.sync_interval")
-                      or 1)
+        minutes = int(
+            self.env["ir.config_parameter"].sudo().get_param("maildesk.sync_interval") or 1
+        )
         return timedelta(minutes=max(1, minutes))
 
     def _due_folders_query(self, extra=""):
-        return """
+        return (
+            """
             SELECT f.id FROM maildesk_folder f
               JOIN maildesk_account a ON a.id = f.account_id
              WHERE f.sync_enabled AND NOT f.is_search_folder AND a.active AND a.state = 'active'
                AND (f.retry_after IS NULL OR f.retry_after <= %(now)s)
                AND (f.watch_due_date IS NULL OR f.watch_due_date <= %(now)s
                     OR f.sync_state IN ('never_synced', 'initial', 'backfill'))
-        """ + extra
+        """
+            + extra
+        )
 
     def _sync_next_folder(self):
         """Claim the next due folder and sync one page of it; False when none is due.
@@ -128,13 +137,17 @@ class MaildeskSyncEngine(models.AbstractModel):
         """
         cr = self.env.cr
         # A claim may fail to serialize (see _cron_sync_worker): no bad query to log.
-        cr.execute(self._due_folders_query("""
+        cr.execute(
+            self._due_folders_query("""
              ORDER BY (f.watch_due_date IS NULL
                        OR f.watch_due_date <= %(now)s) DESC,
                       f.last_sync_date ASC NULLS FIRST, f.id
              LIMIT 1
              FOR NO KEY UPDATE OF f SKIP LOCKED
-        """), {"now": fields.Datetime.now()}, log_exceptions=False)
+        """),
+            {"now": fields.Datetime.now()},
+            log_exceptions=False,
+        )
         row = cr.fetchone()
         if not row:
             return False
@@ -149,8 +162,7 @@ class MaildeskSyncEngine(models.AbstractModel):
             # mailbox's new categories at once): nothing is wrong with the folder, the
             # page is applied again on a fresh snapshot, as Odoo retries a request.
             cr.rollback()
-            _logger.info("MailDesk folder %s: concurrent update, the page is applied again",
-                         row[0])
+            _logger.info("MailDesk folder %s: concurrent update, the page is applied again", row[0])
         except Exception:
             cr.rollback()
             _logger.exception("MailDesk folder %s: sync step failed", row[0])
@@ -161,26 +173,33 @@ class MaildeskSyncEngine(models.AbstractModel):
         """An unexpected failure: the folder waits a while (with jitter) and says why."""
         folder = self.env["maildesk.folder"].sudo().browse(folder_id)
         wait = min(ERROR_BACKOFF_MAX, 30 * (1 + random.random()))
-        folder.write({
-            "sync_state": "error",
-            "last_error": self.env._("The last sync of this folder failed; it is retried "
-                                     "automatically."),
-            "retry_after": fields.Datetime.now() + timedelta(seconds=wait),
-        })
+        folder.write(
+            {
+                "sync_state": "error",
+                "last_error": self.env._(
+                    "The last sync of this folder failed; it is retried " "automatically."
+                ),
+                "retry_after": fields.Datetime.now() + timedelta(seconds=wait),
+            }
+        )
         self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _sync_next_folder_tree(self):
         """Claim an account whose folder tree is due and reconcile it; False when none."""
         cr = self.env.cr
         # A claim may fail to serialize (see _cron_sync_worker): no bad query to log.
-        cr.execute("""
+        cr.execute(
+            """
             SELECT id FROM maildesk_account
              WHERE active AND state = 'active'
                AND (folders_due_date IS NULL OR folders_due_date <= %(now)s)
              ORDER BY folders_due_date ASC NULLS FIRST, id
              LIMIT 1
              FOR NO KEY UPDATE SKIP LOCKED
-        """, {"now": fields.Datetime.now()}, log_exceptions=False)
+        """,
+            {"now": fields.Datetime.now()},
+            log_exceptions=False,
+        )
         row = cr.fetchone()
         if not row:
             return False
@@ -221,11 +240,20 @@ class MaildeskSyncEngine(models.AbstractModel):
         """Date a mailbox's cycle once none of its synced folders is still due."""
         now = fields.Datetime.now()
         for account in accounts:
-            pending = self.env["maildesk.folder"].sudo().search_count([
-                ("account_id", "=", account.id), ("sync_enabled", "=", True),
-                ("is_search_folder", "=", False),
-                "|", ("watch_due_date", "=", False), ("watch_due_date", "<=", now),
-            ])
+            pending = (
+                self.env["maildesk.folder"]
+                .sudo()
+                .search_count(
+                    [
+                        ("account_id", "=", account.id),
+                        ("sync_enabled", "=", True),
+                        ("is_search_folder", "=", False),
+                        "|",
+                        ("watch_due_date", "=", False),
+                        ("watch_due_date", "<=", now),
+                    ]
+                )
+            )
             if not pending:
                 account.last_sync_date = now
                 account.incoming_server_ids.filtered(lambda s: s.state == "done").date = now
@@ -234,9 +262,12 @@ class MaildeskSyncEngine(models.AbstractModel):
         """Due folders this worker could claim now: one another worker holds is not work
         left for this one (counting it would make Odoo re-run this job in a busy loop)."""
         cr = self.env.cr
-        cr.execute("SELECT count(*) FROM (%s FOR NO KEY UPDATE OF f SKIP LOCKED) due"
-                   % self._due_folders_query(), {"now": fields.Datetime.now()},
-                   log_exceptions=False)
+        cr.execute(
+            "SELECT count(*) FROM (%s FOR NO KEY UPDATE OF f SKIP LOCKED) due"
+            % self._due_folders_query(),
+            {"now": fields.Datetime.now()},
+            log_exceptions=False,
+        )
         return cr.fetchone()[0]
 
     def _schedule_wakeup(self):
@@ -269,8 +300,11 @@ class MaildeskFolderSync(models.AbstractModel):
         """Fetch and apply one page of ``folder`` (already claimed by this transaction)."""
         account = folder.account_id
         now = fields.Datetime.now()
-        if folder.sync_state in ("never_synced", "error", "paused") and not folder.delta_link \
-                and not folder.backfill_link:
+        if (
+            folder.sync_state in ("never_synced", "error", "paused")
+            and not folder.delta_link
+            and not folder.backfill_link
+        ):
             self._start_rounds(folder)
         elif folder.sync_state in ("error", "paused"):
             # Back where the failure left it. A full round that failed on its first page
@@ -296,16 +330,22 @@ class MaildeskFolderSync(models.AbstractModel):
         except Throttled as error:
             folder.invalidate_recordset()
             wait = error.retry_after or 30
-            folder.write({"retry_after": now + timedelta(seconds=wait),
-                          "last_error": account._graph_failure_message(error)})
+            folder.write(
+                {
+                    "retry_after": now + timedelta(seconds=wait),
+                    "last_error": account._graph_failure_message(error),
+                }
+            )
         except (ReauthorizationRequired, ClientConfigurationError, AuthenticationFailed) as error:
             folder.last_error = account._register_auth_failure(error)
             self._park_mailbox(folder, now + self.env["maildesk.sync.engine"]._interval())
         except GraphError as error:
-            folder.write({
-                "last_error": account._graph_failure_message(error),
-                "retry_after": now + timedelta(seconds=30 * (1 + random.random())),
-            })
+            folder.write(
+                {
+                    "last_error": account._graph_failure_message(error),
+                    "retry_after": now + timedelta(seconds=30 * (1 + random.random())),
+                }
+            )
         else:
             if folder.last_error or folder.retry_after:
                 folder.write({"last_error": False, "retry_after": False})
@@ -315,34 +355,42 @@ class MaildeskFolderSync(models.AbstractModel):
         """Every synced folder of the mailbox would meet the same refusal: they all wait
         until ``until``, so that the auth failure threshold counts sync cycles, not the
         folders one run happens to reach. A folder another worker holds is left alone."""
-        self.env.cr.execute("""
+        self.env.cr.execute(
+            """
             UPDATE maildesk_folder SET retry_after = %s WHERE id IN (
                 SELECT id FROM maildesk_folder WHERE account_id = %s AND sync_enabled
                    FOR NO KEY UPDATE SKIP LOCKED)
-        """, (until, folder.account_id.id))
+        """,
+            (until, folder.account_id.id),
+        )
         self.env["maildesk.folder"].invalidate_model(["retry_after"])
 
     def _start_rounds(self, folder):
         """A new full round (the backfill) and a new watch, from nothing."""
-        folder.write({
-            "sync_state": "initial",
-            "round_no": folder.round_no + 1,
-            "delta_link": False,
-            "backfill_link": False,
-            "watch_due_date": False,
-            "backfill_progress": 0,
-            # The sweep at the end of the new round settles whatever was still pending,
-            # and the new stream reports every message the folder holds.
-            "pending_removed_ids": False,
-            "returned_ids": False,
-        })
+        folder.write(
+            {
+                "sync_state": "initial",
+                "round_no": folder.round_no + 1,
+                "delta_link": False,
+                "backfill_link": False,
+                "watch_due_date": False,
+                "backfill_progress": 0,
+                # The sweep at the end of the new round settles whatever was still pending,
+                # and the new stream reports every message the folder holds.
+                "pending_removed_ids": False,
+                "returned_ids": False,
+            }
+        )
 
     def _restart_stream(self, folder, was_watch):
         """Graph forgot a cursor: start that stream again; the sweep at the end of the new
         full round removes what Outlook no longer has."""
-        _logger.info("MailDesk %s/%s: delta state expired, starting the %s again",
-                     folder.account_id.email, folder.complete_name,
-                     "watch" if was_watch else "full round")
+        _logger.info(
+            "MailDesk %s/%s: delta state expired, starting the %s again",
+            folder.account_id.email,
+            folder.complete_name,
+            "watch" if was_watch else "full round",
+        )
         if was_watch and folder.sync_state in ("initial", "backfill"):
             # Only the watch is lost; the backfill round goes on and covers the rest.
             folder.delta_link = False
@@ -350,10 +398,17 @@ class MaildeskFolderSync(models.AbstractModel):
             self._start_rounds(folder)
 
     def _first_page(self, client, folder, cursor, since=None):
-        page_size = int(self.env["ir.config_parameter"].sudo().get_param(
-            "maildesk.sync_page_size") or DEFAULT_PAGE_SIZE)
-        return next(iter(client.delta_pages(folder.remote_id, cursor=cursor,
-                                            page_size=page_size, received_since=since)))
+        page_size = int(
+            self.env["ir.config_parameter"].sudo().get_param("maildesk.sync_page_size")
+            or DEFAULT_PAGE_SIZE
+        )
+        return next(
+            iter(
+                client.delta_pages(
+                    folder.remote_id, cursor=cursor, page_size=page_size, received_since=since
+                )
+            )
+        )
 
     def _watch_page(self, folder, client):
         """New and changed mail: the watch stream while the backfill runs, the folder's
@@ -368,12 +423,14 @@ class MaildeskFolderSync(models.AbstractModel):
         # Outlook sends old mail again when it changes or moves in: the history limit
         # holds for the watch as for the backfill.
         gained = self.env["maildesk.sync.page"]._apply_page(
-            folder, page, client, skip_older_than=self._history_cutoff(folder))
+            folder, page, client, skip_older_than=self._history_cutoff(folder)
+        )
         self._notify_page(folder, page)
         vals = {"delta_link": page.cursor, "local_count": folder.local_count + gained}
         if page.is_final:
             self.env["maildesk.sync.page"]._refresh_returned(
-                folder, client, skip_older_than=self._history_cutoff(folder))
+                folder, client, skip_older_than=self._history_cutoff(folder)
+            )
             vals["local_count"] = self._local_count(folder)
             interval = self.env["maildesk.sync.engine"]._interval()
             vals["watch_due_date"] = fields.Datetime.now() + interval
@@ -384,28 +441,33 @@ class MaildeskFolderSync(models.AbstractModel):
         """The next page of the full round, newest first; at its end the folder is whole."""
         page = self._first_page(client, folder, folder.backfill_link or None)
         gained = self.env["maildesk.sync.page"]._apply_page(
-            folder, page, client, skip_older_than=self._history_cutoff(folder))
+            folder, page, client, skip_older_than=self._history_cutoff(folder)
+        )
         self._notify_page(folder, page)
         local_count = folder.local_count + gained
         if page.is_final:
             local_count = self._sweep(folder)
-            folder.write({
-                "sync_state": "incremental",
-                "backfill_link": False,
-                # The round's deltaLink covers every change since the round began.
-                "delta_link": page.cursor,
-                "watch_due_date": False,
-                "local_count": local_count,
-                "backfill_progress": 100,
-            })
+            folder.write(
+                {
+                    "sync_state": "incremental",
+                    "backfill_link": False,
+                    # The round's deltaLink covers every change since the round began.
+                    "delta_link": page.cursor,
+                    "watch_due_date": False,
+                    "local_count": local_count,
+                    "backfill_progress": 100,
+                }
+            )
             return
         total = folder.remote_total_count or 0
-        folder.write({
-            "sync_state": "backfill",
-            "backfill_link": page.cursor,
-            "local_count": local_count,
-            "backfill_progress": min(99.0, 100.0 * local_count / total) if total else 0,
-        })
+        folder.write(
+            {
+                "sync_state": "backfill",
+                "backfill_link": page.cursor,
+                "local_count": local_count,
+                "backfill_progress": min(99.0, 100.0 * local_count / total) if total else 0,
+            }
+        )
 
     def _notify_page(self, folder, page):
         """Open mailbox screens refresh when a page brought or changed mail."""
@@ -428,17 +490,24 @@ class MaildeskFolderSync(models.AbstractModel):
             (folder.id, folder.round_no),
         )
         if cr.rowcount:
-            _logger.info("MailDesk %s/%s: %s messages no longer in Outlook removed",
-                         folder.account_id.email, folder.complete_name, cr.rowcount)
+            _logger.info(
+                "MailDesk %s/%s: %s messages no longer in Outlook removed",
+                folder.account_id.email,
+                folder.complete_name,
+                cr.rowcount,
+            )
         self.env["maildesk.message"].invalidate_model()
         return self._local_count(folder)
 
     def _local_count(self, folder):
-        self.env.cr.execute("SELECT count(*) FROM maildesk_message WHERE folder_id = %s",
-                            (folder.id,))
+        self.env.cr.execute(
+            "SELECT count(*) FROM maildesk_message WHERE folder_id = %s", (folder.id,)
+        )
         return self.env.cr.fetchone()[0]
 
     def _remote_counts(self, client, folder):
         info = client.get_folder(folder.remote_id)
-        return {"remote_total_count": info.get("totalItemCount") or 0,
-                "remote_unread_count": info.get("unreadItemCount") or 0}
+        return {
+            "remote_total_count": info.get("totalItemCount") or 0,
+            "remote_unread_count": info.get("unreadItemCount") or 0,
+        }

@@ -13,10 +13,24 @@ _logger = logging.getLogger(__name__)
 
 # The columns a delta item may fill, in a fixed order (values come from sync/).
 MESSAGE_COLUMNS = (
-    "internet_message_id", "conversation_id", "message_kind", "subject", "from_name",
-    "from_address", "to_recipients", "cc_recipients", "bcc_recipients", "received_date",
-    "sent_date", "preview", "is_read", "is_draft", "has_attachments", "is_flagged",
-    "importance", "web_link",
+    "internet_message_id",
+    "conversation_id",
+    "message_kind",
+    "subject",
+    "from_name",
+    "from_address",
+    "to_recipients",
+    "cc_recipients",
+    "bcc_recipients",
+    "received_date",
+    "sent_date",
+    "preview",
+    "is_read",
+    "is_draft",
+    "has_attachments",
+    "is_flagged",
+    "importance",
+    "web_link",
 )
 # Graph JSON batching takes 20 requests per round trip.
 LOOKUP_CHUNK = 20
@@ -43,15 +57,20 @@ class MaildeskSyncPage(models.AbstractModel):
         folder = folder.sudo()
         plan = plan_page(page.messages, page.removed)
         for remote_id, problems in plan.problems.items():
-            _logger.warning("MailDesk %s: message %s stored as far as it goes: %s",
-                            folder.account_id.email, remote_id[-12:], "; ".join(problems))
+            _logger.warning(
+                "MailDesk %s: message %s stored as far as it goes: %s",
+                folder.account_id.email,
+                remote_id[-12:],
+                "; ".join(problems),
+            )
         folders = self._synced_folders(folder.account_id)
         delta, elsewhere = self._store_items(folder, plan, folders, skip_older_than)
         pending = json.loads(folder.pending_removed_ids or "[]")
         to_resolve = list(dict.fromkeys(pending + plan.removed))
         if to_resolve:
             gained, moved_to, unresolved = self._settle(
-                folder, to_resolve, client, folders, skip_older_than)
+                folder, to_resolve, client, folders, skip_older_than
+            )
             delta += gained
             elsewhere |= moved_to
             if unresolved or pending:
@@ -75,7 +94,8 @@ class MaildeskSyncPage(models.AbstractModel):
             return
         folders = self._synced_folders(folder.account_id)
         _gained, moved_to, _unresolved = self._settle(
-            folder, returned, client, folders, skip_older_than)
+            folder, returned, client, folders, skip_older_than
+        )
         self._recount(moved_to | {folder.id})
         self.env["maildesk.message"].invalidate_model()
 
@@ -94,11 +114,13 @@ class MaildeskSyncPage(models.AbstractModel):
         """Resolve ids reported removed from ``folder`` (or that came back to it) by asking
         Outlook where each is now; remember the ones back in this folder."""
         removed_here, moved_to, unresolved, back = self._resolve_removed(
-            folder, remote_ids, client, folders)
+            folder, remote_ids, client, folders
+        )
         gained = removed_here
         if back:
             back_gained, back_elsewhere = self._store_items(
-                folder, plan_page(back, []), folders, skip_older_than)
+                folder, plan_page(back, []), folders, skip_older_than
+            )
             gained += back_gained
             moved_to |= back_elsewhere
         settled = set(remote_ids) - set(unresolved)
@@ -112,12 +134,15 @@ class MaildeskSyncPage(models.AbstractModel):
         alone (its own round recounts it): waiting on it could deadlock two workers."""
         if not folder_ids:
             return
-        self.env.cr.execute("""
+        self.env.cr.execute(
+            """
             UPDATE maildesk_folder f SET local_count = (
                 SELECT count(*) FROM maildesk_message m WHERE m.folder_id = f.id)
              WHERE f.id IN (SELECT id FROM maildesk_folder WHERE id = ANY(%s)
                             FOR NO KEY UPDATE SKIP LOCKED)
-        """, (list(folder_ids),))
+        """,
+            (list(folder_ids),),
+        )
         self.env["maildesk.folder"].invalidate_model(["local_count"])
 
     def _synced_folders(self, account):
@@ -127,8 +152,10 @@ class MaildeskSyncPage(models.AbstractModel):
             "WHERE account_id = %s AND sync_enabled",
             (account.id,),
         )
-        return {remote_id: (folder_id, round_no)
-                for remote_id, folder_id, round_no in self.env.cr.fetchall()}
+        return {
+            remote_id: (folder_id, round_no)
+            for remote_id, folder_id, round_no in self.env.cr.fetchall()
+        }
 
     def _placement(self, folder, plan, folders, skip_older_than):
         """remote id → local folder id for the items to store.
@@ -156,8 +183,9 @@ class MaildeskSyncPage(models.AbstractModel):
 
     def _match_partners(self, plan):
         """The contact of each sender, by normalized address, in one query."""
-        senders = {values["from_address"] for values in plan.upserts.values()
-                   if values.get("from_address")}
+        senders = {
+            values["from_address"] for values in plan.upserts.values() if values.get("from_address")
+        }
         partners = {}
         if senders:
             self.env.cr.execute(
@@ -178,9 +206,11 @@ class MaildeskSyncPage(models.AbstractModel):
         folder local entries are written to."""
         if folder.well_known_name != SENT_ITEMS:
             return
-        pairs = [(remote_id, plan.upserts[remote_id]["internet_message_id"])
-                 for remote_id, (folder_id, _round) in placed.items()
-                 if folder_id == folder.id and plan.upserts[remote_id].get("internet_message_id")]
+        pairs = [
+            (remote_id, plan.upserts[remote_id]["internet_message_id"])
+            for remote_id, (folder_id, _round) in placed.items()
+            if folder_id == folder.id and plan.upserts[remote_id].get("internet_message_id")
+        ]
         if not pairs:
             return
         account_id = folder.account_id.id
@@ -195,7 +225,9 @@ class MaildeskSyncPage(models.AbstractModel):
             "AND NOT EXISTS (SELECT 1 FROM maildesk_message o "
             "WHERE o.account_id = %d AND o.remote_id = v.remote_id)"
             % (account_id, folder.id, account_id),
-            pairs, template="(%s, %s)", page_size=len(pairs),
+            pairs,
+            template="(%s, %s)",
+            page_size=len(pairs),
         )
 
     def _drop_superseded_local_entries(self, folder):
@@ -208,7 +240,8 @@ class MaildeskSyncPage(models.AbstractModel):
         """
         if folder.well_known_name != SENT_ITEMS:
             return 0
-        self.env.cr.execute("""
+        self.env.cr.execute(
+            """
             DELETE FROM maildesk_message p
              WHERE p.folder_id = %(folder)s AND p.is_local_pending
                AND EXISTS (SELECT 1 FROM maildesk_message o
@@ -216,11 +249,14 @@ class MaildeskSyncPage(models.AbstractModel):
                               AND o.internet_message_id = p.internet_message_id
                               AND o.is_local_pending IS NOT TRUE)
             RETURNING p.id
-        """, {"folder": folder.id})
+        """,
+            {"folder": folder.id},
+        )
         removed = [row[0] for row in self.env.cr.fetchall()]
         if removed:
             self.env["maildesk.mailbox"]._notify_mailbox_changed(
-                folder.account_id, [folder.id], removed_ids=removed)
+                folder.account_id, [folder.id], removed_ids=removed
+            )
         return len(removed)
 
     def _upsert(self, folder, plan, placed, folders):
@@ -229,11 +265,18 @@ class MaildeskSyncPage(models.AbstractModel):
         by_shape = {}
         for remote_id, (folder_id, round_no) in placed.items():
             values = plan.upserts[remote_id]
-            columns = tuple(column for column in (*MESSAGE_COLUMNS, "partner_id")
-                            if column in values)
+            columns = tuple(
+                column for column in (*MESSAGE_COLUMNS, "partner_id") if column in values
+            )
             by_shape.setdefault(columns, []).append(
-                (folder.account_id.id, folder_id, remote_id, round_no,
-                 *(values[column] for column in columns)))
+                (
+                    folder.account_id.id,
+                    folder_id,
+                    remote_id,
+                    round_no,
+                    *(values[column] for column in columns),
+                )
+            )
         gained = 0
         uid = self.env.uid
         for columns, rows in by_shape.items():
@@ -248,12 +291,20 @@ class MaildeskSyncPage(models.AbstractModel):
                 "RETURNING (xmax = 0), folder_id"
             ) % ((", " + names) if names else "", (", " + updates) if updates else "")
             template = "(%s)" % ", ".join(
-                ["%s"] * (4 + len(columns)) + ["%s", "%s", "(now() at time zone 'UTC')",
-                                              "(now() at time zone 'UTC')"])
-            results = execute_values(self.env.cr, query, [(*row, uid, uid) for row in rows],
-                                     template=template, page_size=len(rows), fetch=True)
-            gained += sum(1 for inserted, folder_id in results
-                          if inserted and folder_id == folder.id)
+                ["%s"] * (4 + len(columns))
+                + ["%s", "%s", "(now() at time zone 'UTC')", "(now() at time zone 'UTC')"]
+            )
+            results = execute_values(
+                self.env.cr,
+                query,
+                [(*row, uid, uid) for row in rows],
+                template=template,
+                page_size=len(rows),
+                fetch=True,
+            )
+            gained += sum(
+                1 for inserted, folder_id in results if inserted and folder_id == folder.id
+            )
         return gained
 
     def _merge_updates(self, folder, plan):
@@ -263,7 +314,8 @@ class MaildeskSyncPage(models.AbstractModel):
             columns = tuple(column for column in MESSAGE_COLUMNS if column in values)
             if columns:
                 by_shape.setdefault(columns, []).append(
-                    (remote_id, *(values[column] for column in columns)))
+                    (remote_id, *(values[column] for column in columns))
+                )
         for columns, rows in by_shape.items():
             assignments = ", ".join("%s = v.%s" % (column, column) for column in columns)
             casts = self._column_casts(columns)
@@ -299,10 +351,12 @@ class MaildeskSyncPage(models.AbstractModel):
                     "DO NOTHING",
                     [(account_id, name, 0, self.env.uid, self.env.uid) for name in names],
                     template="(%s, %s, %s, %s, %s, (now() at time zone 'UTC'), "
-                             "(now() at time zone 'UTC'))",
+                    "(now() at time zone 'UTC'))",
                 )
-            cr.execute("SELECT name, id FROM maildesk_tag WHERE account_id = %s AND name = ANY(%s)",
-                       (account_id, names))
+            cr.execute(
+                "SELECT name, id FROM maildesk_tag WHERE account_id = %s AND name = ANY(%s)",
+                (account_id, names),
+            )
             tag_ids = dict(cr.fetchall())
             self.env["maildesk.tag"].invalidate_model()
         self.env.cr.execute(
@@ -310,8 +364,12 @@ class MaildeskSyncPage(models.AbstractModel):
             "WHERE r.message_id = m.id AND m.account_id = %s AND m.remote_id = ANY(%s)",
             (account_id, list(plan.categories)),
         )
-        pairs = [(remote_id, tag_ids[name]) for remote_id, names in plan.categories.items()
-                 for name in names if name in tag_ids]
+        pairs = [
+            (remote_id, tag_ids[name])
+            for remote_id, names in plan.categories.items()
+            for name in names
+            if name in tag_ids
+        ]
         if pairs:
             execute_values(
                 self.env.cr,
@@ -319,7 +377,9 @@ class MaildeskSyncPage(models.AbstractModel):
                 "SELECT m.id, v.tag_id FROM (VALUES %%s) AS v(remote_id, tag_id) "
                 "JOIN maildesk_message m ON m.account_id = %d AND m.remote_id = v.remote_id "
                 "ON CONFLICT DO NOTHING" % account_id,
-                pairs, template="(%s, %s::int)", page_size=len(pairs),
+                pairs,
+                template="(%s, %s::int)",
+                page_size=len(pairs),
             )
 
     def _resolve_removed(self, folder, removed_ids, client, folders):
@@ -363,7 +423,9 @@ class MaildeskSyncPage(models.AbstractModel):
                 self.env.cr,
                 "UPDATE maildesk_message m SET folder_id = v.folder_id, seen_round = v.round_no "
                 "FROM (VALUES %s) AS v(id, folder_id, round_no) WHERE m.id = v.id",
-                moves, template="(%s::int, %s::int, %s::int)", page_size=len(moves),
+                moves,
+                template="(%s::int, %s::int, %s::int)",
+                page_size=len(moves),
             )
         moved_to = {destination for _id, destination, _round in moves}
         return -(len(to_delete) + len(moves)), moved_to, unresolved, back
@@ -373,7 +435,7 @@ class MaildeskSyncPage(models.AbstractModel):
         them now (None when it is gone), and the ids Graph could not answer for now."""
         found, unresolved = {}, []
         for start in range(0, len(remote_ids), LOOKUP_CHUNK):
-            chunk = remote_ids[start:start + LOOKUP_CHUNK]
+            chunk = remote_ids[start : start + LOOKUP_CHUNK]
             try:
                 found.update(client.fetch_messages(chunk))
             except TransientError:

@@ -8,8 +8,7 @@ class MaildeskTag(models.Model):
     _description = "Mail Tag"
     _order = "name, id"
 
-    account_id = fields.Many2one("maildesk.account", required=True, ondelete="cascade",
-                                 index=True)
+    account_id = fields.Many2one("maildesk.account", required=True, ondelete="cascade", index=True)
     name = fields.Char(required=True)
     color = fields.Integer()
 

@@ -82,8 +82,9 @@ class ResConfigSettings(models.TransientModel):
             self.maildesk_login_url = endpoints.login_url
             self.maildesk_graph_url = endpoints.graph_url
 
-    @api.constrains("maildesk_sync_interval", "maildesk_auth_failure_threshold",
-                    "maildesk_sync_workers")
+    @api.constrains(
+        "maildesk_sync_interval", "maildesk_auth_failure_threshold", "maildesk_sync_workers"
+    )
     def _check_maildesk_numbers(self):
         for settings in self:
             if settings.maildesk_sync_interval < 1:

@@ -37,8 +37,11 @@ def message_values(item):
     if "from" in item or "sender" in item:
         name, address = _address(item.get("from") or item.get("sender"))
         values["from_name"], values["from_address"] = name, _clip(address)
-    for prop, column in (("toRecipients", "to_recipients"), ("ccRecipients", "cc_recipients"),
-                         ("bccRecipients", "bcc_recipients")):
+    for prop, column in (
+        ("toRecipients", "to_recipients"),
+        ("ccRecipients", "cc_recipients"),
+        ("bccRecipients", "bcc_recipients"),
+    ):
         if prop in item:
             values[column] = recipients_text(item[prop])
     for prop, column in (("receivedDateTime", "received_date"), ("sentDateTime", "sent_date")):
@@ -48,8 +51,11 @@ def message_values(item):
                 problems.append("%s %r" % (prop, item[prop]))
     if "bodyPreview" in item:
         values["preview"] = _text(item["bodyPreview"]) or ""
-    for prop, column in (("isRead", "is_read"), ("isDraft", "is_draft"),
-                         ("hasAttachments", "has_attachments")):
+    for prop, column in (
+        ("isRead", "is_read"),
+        ("isDraft", "is_draft"),
+        ("hasAttachments", "has_attachments"),
+    ):
         if prop in item:
             values[column] = bool(item[prop])
     if "flag" in item:
@@ -63,8 +69,9 @@ def message_values(item):
     categories = None
     if "categories" in item:
         raw = item["categories"] if isinstance(item["categories"], list) else []
-        categories = sorted({name.strip() for name in raw
-                             if isinstance(name, str) and name.strip()})
+        categories = sorted(
+            {name.strip() for name in raw if isinstance(name, str) and name.strip()}
+        )
     return values, categories, problems
 
 
@@ -82,7 +89,7 @@ def parse_graph_datetime(value):
         # Python before 3.11 reads at most 6 fraction digits; Graph sends up to 7.
         head, _, rest = text.partition(".")
         digits = "".join(ch for ch in rest if ch.isdigit())
-        text = head + "." + digits[:6].ljust(6, "0") + rest[len(digits):]
+        text = head + "." + digits[:6].ljust(6, "0") + rest[len(digits) :]
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

@@ -34,29 +34,51 @@ class MaildeskEmulatorCase(HttpCase):
         super().setUp()
         self.control("POST", "/reset")
         self.control("POST", "/seed", {"spec": "demo"})
-        self.control("POST", "/apps", {
-            "client_id": DEMO_CLIENT_ID,
-            "client_secret": DEMO_CLIENT_SECRET,
-            "redirect_uris": [self.base_url() + CALLBACK_PATH],
-            "display_name": "MailDesk",
-        })
+        self.control(
+            "POST",
+            "/apps",
+            {
+                "client_id": DEMO_CLIENT_ID,
+                "client_secret": DEMO_CLIENT_SECRET,
+                "redirect_uris": [self.base_url() + CALLBACK_PATH],
+                "display_name": "MailDesk",
+            },
+        )
         self.control("POST", "/settings", {"auto_consent": True, "auto_consent_user": DEMO_EMAIL})
         self.configure_oauth()
         self.owner = new_test_user(
             self.env, "md_owner", groups="maildesk.group_maildesk_user", email="owner@example.com"
         )
-        self.account = self.env["maildesk.account"].with_user(self.owner).create({
-            "name": "Demo mailbox", "email": DEMO_EMAIL, "sender_name": "Demo User",
-        })
+        self.account = (
+            self.env["maildesk.account"]
+            .with_user(self.owner)
+            .create(
+                {
+                    "name": "Demo mailbox",
+                    "email": DEMO_EMAIL,
+                    "sender_name": "Demo User",
+                }
+            )
+        )
 
     def inbox_folder(self, **vals):
         """The account's Inbox as a mirrored folder, without running a sync."""
         folders = self.control("GET", f"/mailboxes/{DEMO_EMAIL}/folders")["folders"]
         inbox = next(f for f in folders if f["wellKnownName"] == "inbox")
-        return self.env["maildesk.folder"].sudo().create({
-            "account_id": self.account.id, "remote_id": inbox["id"], "name": "Inbox",
-            "well_known_name": "inbox", "sync_enabled": True, **vals,
-        })
+        return (
+            self.env["maildesk.folder"]
+            .sudo()
+            .create(
+                {
+                    "account_id": self.account.id,
+                    "remote_id": inbox["id"],
+                    "name": "Inbox",
+                    "well_known_name": "inbox",
+                    "sync_enabled": True,
+                    **vals,
+                }
+            )
+        )
 
     def run_sync_workers(self, worker=1):
         """Run Manually on a sync worker cron, on a cursor of its own as Odoo's cron runner
@@ -98,17 +120,21 @@ class MaildeskEmulatorCase(HttpCase):
 
         With auto-consent the emulator redirects at once; otherwise the consent form is
         submitted with `consent_action` ("accept" / "cancel")."""
-        answer = requests.get(auth_url, allow_redirects=False, verify=self.emulator.ca_file,
-                              timeout=10)
+        answer = requests.get(
+            auth_url, allow_redirects=False, verify=self.emulator.ca_file, timeout=10
+        )
         if answer.status_code == 200 and consent_action:
             form_action = re.search(r'<form method="post" action="([^"]+)"', answer.text)
-            fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"',
-                                     answer.text))
-            fields.update({"login": DEMO_EMAIL, "passwd": password,
-                           "consent_action": consent_action})
+            fields = dict(
+                re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', answer.text)
+            )
+            fields.update(
+                {"login": DEMO_EMAIL, "passwd": password, "consent_action": consent_action}
+            )
             target = requests.compat.urljoin(auth_url, form_action.group(1).replace("&amp;", "&"))
-            answer = requests.post(target, data=fields, allow_redirects=False,
-                                   verify=self.emulator.ca_file, timeout=10)
+            answer = requests.post(
+                target, data=fields, allow_redirects=False, verify=self.emulator.ca_file, timeout=10
+            )
         self.assertEqual(answer.status_code, 302, answer.text[:500])
         return answer.headers["Location"]
 
@@ -129,6 +155,9 @@ class MaildeskEmulatorCase(HttpCase):
         return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
 
     def stored_token(self, account=None):
-        return self.env["maildesk.account.token"].sudo().search(
-            [("account_id", "=", (account or self.account).id)]
-        ).token_cache
+        return (
+            self.env["maildesk.account.token"]
+            .sudo()
+            .search([("account_id", "=", (account or self.account).id)])
+            .token_cache
+        )

@@ -20,8 +20,7 @@ class MaildeskSyncCase(MaildeskEmulatorCase):
 
     def setUp(self):
         super().setUp()
-        self.env["ir.config_parameter"].sudo().set_param("maildesk.sync_page_size",
-                                                         self.page_size)
+        self.env["ir.config_parameter"].sudo().set_param("maildesk.sync_page_size", self.page_size)
         self.authorize()
         self.confirm_servers(self.account)
         self.assertEqual(self.account.state, "active")
@@ -51,14 +50,17 @@ class MaildeskSyncCase(MaildeskEmulatorCase):
         user, the account signed in again and its folder tree fetched afresh."""
         self.control("POST", "/reset")
         self.control("POST", "/seed", {"spec": spec})
-        self.control("POST", "/apps", {
-            "client_id": DEMO_CLIENT_ID,
-            "client_secret": DEMO_CLIENT_SECRET,
-            "redirect_uris": [self.base_url() + CALLBACK_PATH],
-            "display_name": "MailDesk",
-        })
-        self.control("POST", "/settings", {"auto_consent": True,
-                                           "auto_consent_user": DEMO_EMAIL})
+        self.control(
+            "POST",
+            "/apps",
+            {
+                "client_id": DEMO_CLIENT_ID,
+                "client_secret": DEMO_CLIENT_SECRET,
+                "redirect_uris": [self.base_url() + CALLBACK_PATH],
+                "display_name": "MailDesk",
+            },
+        )
+        self.control("POST", "/settings", {"auto_consent": True, "auto_consent_user": DEMO_EMAIL})
         self.account.folder_ids.sudo().unlink()
         self.authorize()
         self.account.action_fetch_folders()
@@ -73,17 +75,25 @@ class MaildeskSyncCase(MaildeskEmulatorCase):
         """``{id: (read, flagged, categories)}`` of a folder as Outlook has it; with
         ``received_since`` only the mail received since then (naive UTC)."""
         answer = self.control(
-            "GET", f"/mailboxes/{email}/folders/{folder.remote_id}/messages?limit=100000")
+            "GET", f"/mailboxes/{email}/folders/{folder.remote_id}/messages?limit=100000"
+        )
         since = received_since and received_since.strftime("%Y-%m-%dT%H:%M:%SZ")
-        return {m["id"]: (m["isRead"], m["flag"]["flagStatus"] == "flagged",
-                          tuple(sorted(m["categories"])))
-                for m in answer["messages"]
-                if not since or m["receivedDateTime"] >= since}
+        return {
+            m["id"]: (
+                m["isRead"],
+                m["flag"]["flagStatus"] == "flagged",
+                tuple(sorted(m["categories"])),
+            )
+            for m in answer["messages"]
+            if not since or m["receivedDateTime"] >= since
+        }
 
     def mirror(self, folder):
         messages = self.env["maildesk.message"].sudo().search([("folder_id", "=", folder.id)])
-        return {m.remote_id: (m.is_read, m.is_flagged, tuple(sorted(m.tag_ids.mapped("name"))))
-                for m in messages}
+        return {
+            m.remote_id: (m.is_read, m.is_flagged, tuple(sorted(m.tag_ids.mapped("name"))))
+            for m in messages
+        }
 
     def assert_mirror_equals_truth(self, account=None, received_since=None, email=DEMO_EMAIL):
         """Nothing lost, nothing doubled, nothing extra: every synced folder as Outlook has
@@ -96,13 +106,22 @@ class MaildeskSyncCase(MaildeskEmulatorCase):
             truth = self.truth(folder, received_since=received_since, email=email)
             missing = {key: truth[key] for key in truth.keys() - mirror.keys()}
             extra = {key: mirror[key] for key in mirror.keys() - truth.keys()}
-            differing = {key: (mirror[key], truth[key]) for key in mirror.keys() & truth.keys()
-                         if mirror[key] != truth[key]}
-            self.assertEqual((missing, extra, differing), ({}, {}, {}),
-                             "%s: (missing, extra, differing)" % folder.complete_name)
+            differing = {
+                key: (mirror[key], truth[key])
+                for key in mirror.keys() & truth.keys()
+                if mirror[key] != truth[key]
+            }
+            self.assertEqual(
+                (missing, extra, differing),
+                ({}, {}, {}),
+                "%s: (missing, extra, differing)" % folder.complete_name,
+            )
             self.assertEqual(folder.local_count, len(truth), folder.complete_name)
-        stray = self.env["maildesk.message"].sudo().search_count([
-            ("account_id", "=", account.id), ("folder_id", "not in", synced.ids)])
+        stray = (
+            self.env["maildesk.message"]
+            .sudo()
+            .search_count([("account_id", "=", account.id), ("folder_id", "not in", synced.ids)])
+        )
         self.assertEqual(stray, 0)
 
     def sync_until_idle(self, accounts=None, wait_throttled=False):
@@ -114,16 +133,19 @@ class MaildeskSyncCase(MaildeskEmulatorCase):
             folders = accounts.folder_ids.filtered("sync_enabled")
             waiting = folders.filtered("retry_after")
             if all(f.sync_state == "incremental" for f in folders) and not (
-                    wait_throttled and waiting):
+                wait_throttled and waiting
+            ):
                 return
             if wait_throttled and waiting:
-                pause = (min(waiting.mapped("retry_after")) - fields.Datetime.now()
-                         ).total_seconds()
-                self.assertLess(pause, 10, "a folder waits for long: %s" % waiting.mapped(
-                    "last_error"))
+                pause = (min(waiting.mapped("retry_after")) - fields.Datetime.now()).total_seconds()
+                self.assertLess(
+                    pause, 10, "a folder waits for long: %s" % waiting.mapped("last_error")
+                )
                 time.sleep(max(0.0, pause) + 0.2)
-        self.fail("the sync did not settle: %s" % folders.mapped(
-            lambda f: (f.complete_name, f.sync_state, f.last_error)))
+        self.fail(
+            "the sync did not settle: %s"
+            % folders.mapped(lambda f: (f.complete_name, f.sync_state, f.last_error))
+        )
 
     def sync_step(self):
         """One worker step (one page of the next due folder), on a cursor of its own."""
@@ -143,7 +165,8 @@ class MaildeskSyncCase(MaildeskEmulatorCase):
     def make_due(self):
         """A sync interval went by."""
         self.env["maildesk.folder"].sudo().search([]).write(
-            {"watch_due_date": fields.Datetime.now() - timedelta(seconds=1)})
+            {"watch_due_date": fields.Datetime.now() - timedelta(seconds=1)}
+        )
 
     def deliver(self, email=DEMO_EMAIL, **fields_):
         fields_.setdefault("from", "alice@contoso.example")

@@ -29,9 +29,11 @@ class TestAccountOAuth(MaildeskEmulatorCase):
         self.assertFalse(self.account.last_error)
         self.assertIn("Mail.Send", self.account.granted_scopes)
         self.assertIn("RefreshToken", self.stored_token())
-        self.assertTrue(self.account.message_ids.filtered(
-            lambda message: "Connected to Outlook as demo@maildesk.example" in message.body
-        ))
+        self.assertTrue(
+            self.account.message_ids.filtered(
+                lambda message: "Connected to Outlook as demo@maildesk.example" in message.body
+            )
+        )
 
     def test_missing_configuration_is_explained_everywhere(self):
         self.configure_oauth(client_id="", client_secret="")
@@ -77,10 +79,16 @@ class TestAccountOAuth(MaildeskEmulatorCase):
         self.assertEqual(self.stored_token(), first_token)
 
     def test_wrong_mailbox_is_refused(self):
-        self.control("POST", "/users", {"email": "other@maildesk.example",
-                                        "display_name": "Other", "password": "x"})
-        self.control("POST", "/settings", {"auto_consent": True,
-                                           "auto_consent_user": "other@maildesk.example"})
+        self.control(
+            "POST",
+            "/users",
+            {"email": "other@maildesk.example", "display_name": "Other", "password": "x"},
+        )
+        self.control(
+            "POST",
+            "/settings",
+            {"auto_consent": True, "auto_consent_user": "other@maildesk.example"},
+        )
         self.authorize()
         self.assertEqual(self.account.state, "draft")
         self.assertIn("You signed in as other@maildesk.example", self.account.last_error)
@@ -122,15 +130,21 @@ class TestAccountOAuth(MaildeskEmulatorCase):
 
     def test_tokens_are_not_readable_over_rpc(self):
         self.authorize()
-        new_test_user(self.env, "md_boss",
-                      groups="maildesk.group_maildesk_manager,base.group_system")
+        new_test_user(
+            self.env, "md_boss", groups="maildesk.group_maildesk_manager,base.group_system"
+        )
         for login in ("md_owner", "md_boss"):
             password = login.ljust(8, "x")
             uid = self.xmlrpc_common.authenticate(self.env.cr.dbname, login, password, {})
             with self.assertRaises(xmlrpc.client.Fault, msg=login) as caught:
                 self.xmlrpc_object.execute_kw(
-                    self.env.cr.dbname, uid, password, "maildesk.account.token", "search_read",
-                    [[]], {"fields": ["token_cache"]},
+                    self.env.cr.dbname,
+                    uid,
+                    password,
+                    "maildesk.account.token",
+                    "search_read",
+                    [[]],
+                    {"fields": ["token_cache"]},
                 )
             self.assertEqual(caught.exception.faultCode, 4)  # AccessError
             account_fields = self.xmlrpc_object.execute_kw(
@@ -140,16 +154,23 @@ class TestAccountOAuth(MaildeskEmulatorCase):
 
     def test_deleting_the_account_deletes_its_tokens_and_servers(self):
         self.authorize()
-        token = self.env["maildesk.account.token"].sudo().search(
-            [("account_id", "=", self.account.id)])
-        incoming = self.env["fetchmail.server"].create({
-            "name": "Outlook", "server_type": "maildesk_graph",
-            "maildesk_account_id": self.account.id,
-        })
-        outgoing = self.env["ir.mail_server"].create({
-            "name": "Outlook", "smtp_authentication": "maildesk_graph",
-            "maildesk_account_id": self.account.id,
-        })
+        token = (
+            self.env["maildesk.account.token"].sudo().search([("account_id", "=", self.account.id)])
+        )
+        incoming = self.env["fetchmail.server"].create(
+            {
+                "name": "Outlook",
+                "server_type": "maildesk_graph",
+                "maildesk_account_id": self.account.id,
+            }
+        )
+        outgoing = self.env["ir.mail_server"].create(
+            {
+                "name": "Outlook",
+                "smtp_authentication": "maildesk_graph",
+                "maildesk_account_id": self.account.id,
+            }
+        )
         self.assertTrue(token)
         self.account.with_user(self.owner).unlink()
         self.assertFalse(token.exists())

@@ -18,12 +18,14 @@ class TestAccountStatesTour(HttpCase):
 
     def test_suspended_mailbox_shows_why_and_how_to_recover(self):
         self.set_oauth_credentials("an-app", "a-secret")
-        self.account.write({
-            "state": "auth_invalid",
-            "auth_failure_count": 3,
-            "last_error": "Microsoft refused this mailbox's authorization (AADSTS50173: "
-                          "the grant was revoked): click Authorize Outlook to sign in again.",
-        })
+        self.account.write(
+            {
+                "state": "auth_invalid",
+                "auth_failure_count": 3,
+                "last_error": "Microsoft refused this mailbox's authorization (AADSTS50173: "
+                "the grant was revoked): click Authorize Outlook to sign in again.",
+            }
+        )
         self.start_tour(
             f"/odoo/maildesk-accounts/{self.account.id}",
             "maildesk_account_auth_invalid_tour",

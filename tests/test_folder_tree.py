@@ -41,9 +41,11 @@ class TestFolderTree(MaildeskEmulatorCase):
             self.assertEqual(folder.is_hidden, expected["isHidden"], expected["path"])
             self.assertEqual(folder.is_search_folder, expected["isSearchFolder"], expected["path"])
             well_known = expected["wellKnownName"]
-            self.assertEqual(folder.well_known_name or None,
-                             well_known if well_known in SYSTEM_FOLDER_NAMES else None,
-                             expected["path"])
+            self.assertEqual(
+                folder.well_known_name or None,
+                well_known if well_known in SYSTEM_FOLDER_NAMES else None,
+                expected["path"],
+            )
         return local
 
     def fetch(self):
@@ -57,9 +59,15 @@ class TestFolderTree(MaildeskEmulatorCase):
         self.env.invalidate_all()
         if incremental:
             calls = self.control("GET", "/requests")["by_endpoint"]
-            self.assertFalse([endpoint for endpoint in calls
-                              if endpoint.startswith("GET /v1.0/me/mailFolders")
-                              and not endpoint.endswith("/delta")], calls)
+            self.assertFalse(
+                [
+                    endpoint
+                    for endpoint in calls
+                    if endpoint.startswith("GET /v1.0/me/mailFolders")
+                    and not endpoint.endswith("/delta")
+                ],
+                calls,
+            )
         return stats
 
     def by_path(self, path):
@@ -68,8 +76,11 @@ class TestFolderTree(MaildeskEmulatorCase):
         return folder
 
     def outlook_create(self, name, parent=None, **extra):
-        return self.control("POST", f"/mailboxes/{DEMO_EMAIL}/folders",
-                            {"display_name": name, "parent_id": parent, **extra})
+        return self.control(
+            "POST",
+            f"/mailboxes/{DEMO_EMAIL}/folders",
+            {"display_name": name, "parent_id": parent, **extra},
+        )
 
     def outlook_patch(self, folder_id, **changes):
         return self.control("PATCH", f"/mailboxes/{DEMO_EMAIL}/folders/{folder_id}", changes)
@@ -106,8 +117,9 @@ class TestFolderTree(MaildeskEmulatorCase):
 
         action = self.fetch()
 
-        self.assertEqual({remote_id: folder.id for remote_id, folder in self.local().items()},
-                         first)
+        self.assertEqual(
+            {remote_id: folder.id for remote_id, folder in self.local().items()}, first
+        )
         self.assertTreeMatchesOutlook()
         self.assertFalse(self.by_path("Inbox").sync_enabled)
         self.assertTrue(self.by_path("Inbox/Projects").sync_enabled)
@@ -133,8 +145,10 @@ class TestFolderTree(MaildeskEmulatorCase):
         self.outlook_create("Initech", clients["id"])
         self.sync_tree(incremental=True)
         self.assertTreeMatchesOutlook()
-        self.assertEqual(self.by_path("Inbox/Projects/Clients/Initech").parent_id,
-                         self.by_path("Inbox/Projects/Clients"))
+        self.assertEqual(
+            self.by_path("Inbox/Projects/Clients/Initech").parent_id,
+            self.by_path("Inbox/Projects/Clients"),
+        )
 
         # Renamed: the same record, its subtree's names follow.
         self.outlook_patch(projects.remote_id, display_name="Work")
@@ -142,8 +156,9 @@ class TestFolderTree(MaildeskEmulatorCase):
         self.assertTreeMatchesOutlook()
         self.assertEqual(self.by_path("Inbox/Work"), projects)
         self.assertTrue(projects.sync_enabled)
-        self.assertEqual(self.by_path("Inbox/Work/Clients/Initech").complete_name,
-                         "Inbox/Work/Clients/Initech")
+        self.assertEqual(
+            self.by_path("Inbox/Work/Clients/Initech").complete_name, "Inbox/Work/Clients/Initech"
+        )
 
         # Moved: the same record under its new parent, still ticked.
         archive = self.account.folder_ids.filtered(lambda f: f.well_known_name == "archive")
@@ -159,16 +174,25 @@ class TestFolderTree(MaildeskEmulatorCase):
         self.sync_tree(incremental=True)
         self.assertTreeMatchesOutlook()
         deleted_items = self.account.folder_ids.filtered(
-            lambda f: f.well_known_name == "deleteditems")
+            lambda f: f.well_known_name == "deleteditems"
+        )
         self.assertEqual(newsletters.parent_id, deleted_items)
 
         # Deleted for good: the folder, its subfolders and their local mail go.
         clients_folder = self.by_path("Inbox/Work/Clients")
         initech = self.by_path("Inbox/Work/Clients/Initech")
-        mail = self.env["maildesk.message"].sudo().create({
-            "account_id": self.account.id, "folder_id": initech.id,
-            "remote_id": "AAMkAG-local-only", "subject": "Kept only here",
-        })
+        mail = (
+            self.env["maildesk.message"]
+            .sudo()
+            .create(
+                {
+                    "account_id": self.account.id,
+                    "folder_id": initech.id,
+                    "remote_id": "AAMkAG-local-only",
+                    "subject": "Kept only here",
+                }
+            )
+        )
         self.outlook_delete(clients["id"], hard=True)
         stats = self.sync_tree(incremental=True)
         self.assertTreeMatchesOutlook()
@@ -206,13 +230,22 @@ class TestFolderTree(MaildeskEmulatorCase):
     def test_tree_sync_without_a_first_fetch_reads_the_whole_tree(self):
         self.sync_tree()
         self.assertTreeMatchesOutlook()
-        self.assertFalse(self.account.folder_ids.filtered("sync_enabled"),
-                         "ticks are the user's: only Fetch Folders pre-ticks")
+        self.assertFalse(
+            self.account.folder_ids.filtered("sync_enabled"),
+            "ticks are the user's: only Fetch Folders pre-ticks",
+        )
 
     def test_fetch_folders_needs_an_authorized_account(self):
-        account = self.env["maildesk.account"].with_user(self.owner).create({
-            "name": "Second", "email": "second@maildesk.example",
-        })
+        account = (
+            self.env["maildesk.account"]
+            .with_user(self.owner)
+            .create(
+                {
+                    "name": "Second",
+                    "email": "second@maildesk.example",
+                }
+            )
+        )
         with self.assertRaisesRegex(UserError, "Authorize Outlook first"):
             account.action_fetch_folders()
 
@@ -232,16 +265,16 @@ class TestFolderTree(MaildeskEmulatorCase):
         workers = self.env["maildesk.sync.engine"].sudo()._worker_crons()
 
         def woken():
-            triggers = self.env["ir.cron.trigger"].sudo().search(
-                [("cron_id", "in", workers.ids)])
+            triggers = self.env["ir.cron.trigger"].sudo().search([("cron_id", "in", workers.ids)])
             crons = triggers.cron_id
             triggers.unlink()
             return crons
 
         woken()
         self.fetch()
-        self.assertEqual(woken(), workers,
-                         "Inbox and Sent Items, ticked by the first fetch, start at once")
+        self.assertEqual(
+            woken(), workers, "Inbox and Sent Items, ticked by the first fetch, start at once"
+        )
         self.by_path("Inbox/Receipts").sync_enabled = True
         self.assertEqual(woken(), workers)
         self.by_path("Inbox/Receipts").sync_enabled = False
@@ -252,8 +285,11 @@ class TestFolderTree(MaildeskEmulatorCase):
 class TestFolderTreeTour(MaildeskEmulatorCase):
     def test_fetch_folders_and_tick_one_from_the_account_form(self):
         self.authorize()
-        self.start_tour("/odoo/maildesk-accounts/%d" % self.account.id, "maildesk_folders_tour",
-                        login="md_owner")
+        self.start_tour(
+            "/odoo/maildesk-accounts/%d" % self.account.id,
+            "maildesk_folders_tour",
+            login="md_owner",
+        )
 
         self.env.invalidate_all()
         ticked = self.account.folder_ids.filtered("sync_enabled").mapped("complete_name")

@@ -19,16 +19,23 @@ SENDER_NAME = "Contoso Sales"
 class TestMailCompose(MaildeskSyncCase):
     def setUp(self):
         super().setUp()
-        self.account.write({
-            "sender_name": SENDER_NAME,
-            "signature": "<p>Best regards, the Contoso sales team</p>",
-        })
+        self.account.write(
+            {
+                "sender_name": SENDER_NAME,
+                "signature": "<p>Best regards, the Contoso sales team</p>",
+            }
+        )
         self.mailbox = self.env["maildesk.mailbox"].with_user(self.owner)
         self.Message = self.env["maildesk.message"].sudo()
 
     def values(self, **values):
-        return {"account_id": self.account.id, "to": [DEMO_EMAIL], "subject": "Note to self",
-                "body": "<p>Remember the milk</p>", **values}
+        return {
+            "account_id": self.account.id,
+            "to": [DEMO_EMAIL],
+            "subject": "Note to self",
+            "body": "<p>Remember the milk</p>",
+            **values,
+        }
 
     def sent_log(self):
         return self.control("GET", f"/mailboxes/{DEMO_EMAIL}/sent")["sent"]
@@ -37,8 +44,9 @@ class TestMailCompose(MaildeskSyncCase):
         return email.message_from_string(entry["request_mime"], policy=policy.default)
 
     def copies(self, internet_message_id, folder):
-        return self.Message.search([("internet_message_id", "=", internet_message_id),
-                                    ("folder_id", "=", folder.id)])
+        return self.Message.search(
+            [("internet_message_id", "=", internet_message_id), ("folder_id", "=", folder.id)]
+        )
 
     def resync(self):
         self.make_due()
@@ -53,14 +61,25 @@ class TestMailCompose(MaildeskSyncCase):
 
     def upload(self, name, content, mimetype="text/plain"):
         """A file attached in the composer (uploaded by the user)."""
-        return self.env["ir.attachment"].with_user(self.owner).create({
-            "name": name, "raw": content, "mimetype": mimetype,
-            "res_model": "maildesk.mailbox", "res_id": 0,
-        })
+        return (
+            self.env["ir.attachment"]
+            .with_user(self.owner)
+            .create(
+                {
+                    "name": name,
+                    "raw": content,
+                    "mimetype": mimetype,
+                    "res_model": "maildesk.mailbox",
+                    "res_id": 0,
+                }
+            )
+        )
 
     def outlook_attachments(self, remote_id):
-        return sorted(a["name"] for a in self.account._call_graph(
-            lambda client: client.list_attachments(remote_id)))
+        return sorted(
+            a["name"]
+            for a in self.account._call_graph(lambda client: client.list_attachments(remote_id))
+        )
 
     def test_sent_mail_shows_at_once_and_outlook_copy_takes_its_place(self):
         self.sync_until_idle()
@@ -116,8 +135,9 @@ class TestMailCompose(MaildeskSyncCase):
         self.resync()
         [copy] = self.copies(message_id, self.sent)
         # The send's transaction committed its entry after the sync had stored the copy.
-        self.Message.create(dict(self.mailbox._sent_entry_values(outgoing, message_id),
-                                 folder_id=self.sent.id))
+        self.Message.create(
+            dict(self.mailbox._sent_entry_values(outgoing, message_id), folder_id=self.sent.id)
+        )
         self.assertEqual(len(self.copies(message_id, self.sent)), 2)
 
         self.resync()
@@ -127,9 +147,12 @@ class TestMailCompose(MaildeskSyncCase):
 
     def test_reply_stays_in_the_conversation(self):
         delivered = self.deliver(
-            subject="Quotation", to=[DEMO_EMAIL, "bob@fabrikam.example"],
-            cc=["carol@fabrikam.example"], body="<p>Can you quote 40 chairs?</p>",
-            body_type="html")
+            subject="Quotation",
+            to=[DEMO_EMAIL, "bob@fabrikam.example"],
+            cc=["carol@fabrikam.example"],
+            body="<p>Can you quote 40 chairs?</p>",
+            body_type="html",
+        )
         original = self.mirrored(delivered)
 
         defaults = self.mailbox.compose_defaults("reply", original.id)
@@ -141,14 +164,21 @@ class TestMailCompose(MaildeskSyncCase):
         self.assertIn("Best regards, the Contoso sales team", defaults["body"])
         self.assertIn("Can you quote 40 chairs?", defaults["body"])
         reply_all = self.mailbox.compose_defaults("reply_all", original.id)
-        self.assertEqual([a["address"] for a in reply_all["to"]],
-                         ["alice@contoso.example", "bob@fabrikam.example"])
+        self.assertEqual(
+            [a["address"] for a in reply_all["to"]],
+            ["alice@contoso.example", "bob@fabrikam.example"],
+        )
         self.assertEqual([a["address"] for a in reply_all["cc"]], ["carol@fabrikam.example"])
 
-        row = self.mailbox.send(self.values(
-            to=defaults["to"], subject=defaults["subject"],
-            body="<p>40 chairs: 1,200 EUR.</p>" + defaults["body"],
-            reply_to_message_id=original.id, mode="reply"))
+        row = self.mailbox.send(
+            self.values(
+                to=defaults["to"],
+                subject=defaults["subject"],
+                body="<p>40 chairs: 1,200 EUR.</p>" + defaults["body"],
+                reply_to_message_id=original.id,
+                mode="reply",
+            )
+        )
 
         self.assertEqual(row["conversation_id"], original.conversation_id)
         [entry] = self.sent_log()
@@ -165,9 +195,17 @@ class TestMailCompose(MaildeskSyncCase):
 
     def test_forward_carries_the_original_files(self):
         delivered = self.deliver(
-            subject="Contract", body="<p>The signed contract.</p>", body_type="html",
-            attachments=[{"name": "contract.pdf", "content_type": "application/pdf",
-                          "content_b64": base64.b64encode(b"%PDF-1.4 contract").decode()}])
+            subject="Contract",
+            body="<p>The signed contract.</p>",
+            body_type="html",
+            attachments=[
+                {
+                    "name": "contract.pdf",
+                    "content_type": "application/pdf",
+                    "content_b64": base64.b64encode(b"%PDF-1.4 contract").decode(),
+                }
+            ],
+        )
         original = self.mirrored(delivered)
 
         defaults = self.mailbox.compose_defaults("forward", original.id)
@@ -182,9 +220,16 @@ class TestMailCompose(MaildeskSyncCase):
         self.assertEqual(copy.raw, b"%PDF-1.4 contract")
         self.assertEqual((copy.res_model, copy.res_id), ("maildesk.mailbox", 0))
 
-        row = self.mailbox.send(self.values(
-            to=["dave@fabrikam.example"], subject=defaults["subject"], body=defaults["body"],
-            attachment_ids=[file["id"]], reply_to_message_id=original.id, mode="forward"))
+        row = self.mailbox.send(
+            self.values(
+                to=["dave@fabrikam.example"],
+                subject=defaults["subject"],
+                body=defaults["body"],
+                attachment_ids=[file["id"]],
+                reply_to_message_id=original.id,
+                mode="forward",
+            )
+        )
 
         self.assertTrue(row["has_attachments"])
         [entry] = self.sent_log()
@@ -200,11 +245,11 @@ class TestMailCompose(MaildeskSyncCase):
         before = self.Message.search_count([("account_id", "=", self.account.id)])
 
         with self.assertRaisesRegex(
-                UserError, r"about 30 messages a minute from one mailbox; wait \d+ seconds"):
+            UserError, r"about 30 messages a minute from one mailbox; wait \d+ seconds"
+        ):
             self.mailbox.send(self.values(subject="Second"))
 
-        self.assertEqual(self.Message.search_count([("account_id", "=", self.account.id)]),
-                         before)
+        self.assertEqual(self.Message.search_count([("account_id", "=", self.account.id)]), before)
         self.assertEqual([entry["subject"] for entry in self.sent_log()], ["First"])
 
     def test_send_needs_a_tested_outgoing_server_and_a_readable_mailbox(self):
@@ -220,28 +265,29 @@ class TestMailCompose(MaildeskSyncCase):
             self.env["maildesk.mailbox"].with_user(stranger).send(self.values())
         with self.assertRaises(AccessError):
             self.env["maildesk.mailbox"].with_user(stranger).compose_defaults(
-                "new", account_id=self.account.id)
+                "new", account_id=self.account.id
+            )
         self.assertEqual(self.sent_log(), [])
 
     def test_files_of_someone_else_cannot_be_attached(self):
-        foreign = self.env["ir.attachment"].create({
-            "name": "payroll.csv", "raw": b"secret", "res_model": "maildesk.mailbox",
-            "res_id": 0})
+        foreign = self.env["ir.attachment"].create(
+            {"name": "payroll.csv", "raw": b"secret", "res_model": "maildesk.mailbox", "res_id": 0}
+        )
         with self.assertRaises(AccessError):
             self.mailbox.send(self.values(attachment_ids=[foreign.id]))
         self.assertEqual(self.sent_log(), [])
 
     def test_recipient_suggestions_put_contacts_first_once_per_address(self):
-        self.env["res.partner"].create({"name": "Alice Partner",
-                                        "email": "Alice@Contoso.example"})
+        self.env["res.partner"].create({"name": "Alice Partner", "email": "Alice@Contoso.example"})
         self.deliver(**{"from": "alicia.smith@fabrikam.example", "subject": "Hi"})
         self.sync_until_idle()
 
         suggestions = self.mailbox.suggest_recipients("ali")
 
         addresses = [s["address"] for s in suggestions]
-        self.assertEqual(suggestions[0], {"name": "Alice Partner",
-                                          "address": "alice@contoso.example"})
+        self.assertEqual(
+            suggestions[0], {"name": "Alice Partner", "address": "alice@contoso.example"}
+        )
         self.assertIn("alicia.smith@fabrikam.example", addresses)
         self.assertEqual(len(addresses), len(set(addresses)))
         self.assertEqual(len(self.mailbox.suggest_recipients("ali", limit=1)), 1)
@@ -254,9 +300,14 @@ class TestMailCompose(MaildeskSyncCase):
         first = self.upload("first.txt", b"first")
         second = self.upload("second.txt", b"second")
 
-        saved = self.mailbox.save_draft(self.values(
-            to=["bob@fabrikam.example"], subject="Plan", body="<p>First version</p>",
-            attachment_ids=[first.id]))
+        saved = self.mailbox.save_draft(
+            self.values(
+                to=["bob@fabrikam.example"],
+                subject="Plan",
+                body="<p>First version</p>",
+                attachment_ids=[first.id],
+            )
+        )
 
         draft = self.Message.browse(saved["draft_id"])
         self.assertEqual(saved["row"]["id"], draft.id)
@@ -266,9 +317,16 @@ class TestMailCompose(MaildeskSyncCase):
         self.assertIn(draft.remote_id, self.truth(drafts))
         self.assertEqual(self.outlook_attachments(draft.remote_id), ["first.txt"])
 
-        again = self.mailbox.save_draft(self.values(
-            draft_id=draft.id, to=["bob@fabrikam.example"], cc=["carol@fabrikam.example"],
-            subject="Plan v2", body="<p>Second version</p>", attachment_ids=[second.id]))
+        again = self.mailbox.save_draft(
+            self.values(
+                draft_id=draft.id,
+                to=["bob@fabrikam.example"],
+                cc=["carol@fabrikam.example"],
+                subject="Plan v2",
+                body="<p>Second version</p>",
+                attachment_ids=[second.id],
+            )
+        )
 
         self.assertEqual(again["draft_id"], draft.id)
         [in_outlook] = [m for m in self.newest(50, "drafts") if m["id"] == draft.remote_id]
@@ -286,10 +344,16 @@ class TestMailCompose(MaildeskSyncCase):
         self.assertIn("Second version", reopened["body"])
         self.assertEqual([a["id"] for a in reopened["attachments"]], [second.id])
 
-        row = self.mailbox.send(self.values(
-            draft_id=draft.id, to=reopened["to"], cc=reopened["cc"],
-            subject=reopened["subject"], body=reopened["body"],
-            attachment_ids=[a["id"] for a in reopened["attachments"]]))
+        row = self.mailbox.send(
+            self.values(
+                draft_id=draft.id,
+                to=reopened["to"],
+                cc=reopened["cc"],
+                subject=reopened["subject"],
+                body=reopened["body"],
+                attachment_ids=[a["id"] for a in reopened["attachments"]],
+            )
+        )
 
         self.assertTrue(row["is_local_pending"])
         self.assertFalse(draft.exists())
@@ -311,31 +375,48 @@ class TestMailCompose(MaildeskSyncCase):
         self.assertNotIn(remote_id, self.truth(self.folder("drafts")))
 
     def test_reply_draft_stays_in_the_conversation(self):
-        original = self.mirrored(self.deliver(subject="Visit", body="<p>Tuesday?</p>",
-                                              body_type="html"))
+        original = self.mirrored(
+            self.deliver(subject="Visit", body="<p>Tuesday?</p>", body_type="html")
+        )
         defaults = self.mailbox.compose_defaults("reply", original.id)
 
-        saved = self.mailbox.save_draft(self.values(
-            to=defaults["to"], subject=defaults["subject"], body=defaults["body"],
-            reply_to_message_id=original.id, mode="reply"))
+        saved = self.mailbox.save_draft(
+            self.values(
+                to=defaults["to"],
+                subject=defaults["subject"],
+                body=defaults["body"],
+                reply_to_message_id=original.id,
+                mode="reply",
+            )
+        )
 
         draft = self.Message.browse(saved["draft_id"])
         self.assertEqual(draft.conversation_id, original.conversation_id)
         self.assertEqual(draft.subject, "RE: Visit")
-        self.assertEqual(self.mailbox.compose_defaults("draft", draft.id)["reply_to_message_id"],
-                         original.id)
+        self.assertEqual(
+            self.mailbox.compose_defaults("draft", draft.id)["reply_to_message_id"], original.id
+        )
 
     def test_files_never_sent_nor_kept_in_a_draft_are_dropped_after_a_day(self):
         self.folder("drafts").sudo().sync_enabled = True
         kept = self.upload("kept.txt", b"in a draft")
-        self.mailbox.save_draft(self.values(to=["bob@fabrikam.example"], subject="Later",
-                                            body="<p>Later</p>", attachment_ids=[kept.id]))
+        self.mailbox.save_draft(
+            self.values(
+                to=["bob@fabrikam.example"],
+                subject="Later",
+                body="<p>Later</p>",
+                attachment_ids=[kept.id],
+            )
+        )
         abandoned = self.upload("abandoned.txt", b"tab closed")
         recent = self.upload("recent.txt", b"still writing")
         self.env.flush_all()
         self.env.cr.execute(
             "UPDATE ir_attachment SET create_date = now() - interval '2 days' WHERE id IN %s",
-            [(kept.id, abandoned.id)])
+            [(kept.id, abandoned.id)],
+        )
         self.env["maildesk.mailbox"]._gc_abandoned_uploads()
-        self.assertEqual((kept.exists(), abandoned.exists(), recent.exists()),
-                         (kept, self.env["ir.attachment"], recent))
+        self.assertEqual(
+            (kept.exists(), abandoned.exists(), recent.exists()),
+            (kept, self.env["ir.attachment"], recent),
+        )

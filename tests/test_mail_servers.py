@@ -88,8 +88,11 @@ class TestMailServers(MaildeskEmulatorCase):
 
         self.assertEqual(server.state, "done")
         self.assertTrue(self.account.is_incoming_confirmed)
-        inbox = next(folder for folder in self.control("GET", f"/mailboxes/{DEMO_EMAIL}/folders")
-                     ["folders"] if folder["wellKnownName"] == "inbox")
+        inbox = next(
+            folder
+            for folder in self.control("GET", f"/mailboxes/{DEMO_EMAIL}/folders")["folders"]
+            if folder["wellKnownName"] == "inbox"
+        )
         self.assertEqual(action["tag"], "display_notification")
         self.assertEqual(action["params"]["type"], "success")
         self.assertEqual(
@@ -101,10 +104,13 @@ class TestMailServers(MaildeskEmulatorCase):
         self.assertIn("GET /v1.0/me", self.control("GET", "/requests")["by_endpoint"])
 
     def test_incoming_server_refuses_an_account_not_authorized(self):
-        server = self.env["fetchmail.server"].create({
-            "name": "Outlook", "server_type": "maildesk_graph",
-            "maildesk_account_id": self.account.id,
-        })
+        server = self.env["fetchmail.server"].create(
+            {
+                "name": "Outlook",
+                "server_type": "maildesk_graph",
+                "maildesk_account_id": self.account.id,
+            }
+        )
         with self.assertRaisesRegex(UserError, "not authorized yet.*Authorize Outlook"):
             server.button_confirm_login()
         self.assertEqual(server.state, "draft")
@@ -135,12 +141,14 @@ class TestMailServers(MaildeskEmulatorCase):
         self.assertTrue(incoming.date)
         self.assertEqual(self.account.last_sync_date, incoming.date)
         synced = self.account.folder_ids.filtered(
-            lambda folder: folder.well_known_name in ("inbox", "sentitems"))
+            lambda folder: folder.well_known_name in ("inbox", "sentitems")
+        )
         synced.sync_enabled = True
         self.assertEqual(len(synced), 2)
         action = incoming.fetch_mail()
-        self.assertIn(f"Sync of {len(synced)} folders of {DEMO_EMAIL} started",
-                      action["params"]["message"])
+        self.assertIn(
+            f"Sync of {len(synced)} folders of {DEMO_EMAIL} started", action["params"]["message"]
+        )
 
     def test_fetch_now_is_refused_until_sync_may_run(self):
         self.authorize()
@@ -152,9 +160,12 @@ class TestMailServers(MaildeskEmulatorCase):
 
     def test_incoming_server_without_account_is_refused(self):
         with self.assertRaisesRegex(ValidationError, "Choose the Mailbox Account"):
-            self.env["fetchmail.server"].create({
-                "name": "Outlook", "server_type": "maildesk_graph",
-            })
+            self.env["fetchmail.server"].create(
+                {
+                    "name": "Outlook",
+                    "server_type": "maildesk_graph",
+                }
+            )
 
     def test_outgoing_server_defaults_to_the_mailbox_and_tests_over_graph(self):
         self.authorize()
@@ -241,8 +252,9 @@ class TestMailServers(MaildeskEmulatorCase):
         self.assertEqual(received["Reply-To"].addresses[0].addr_spec, "owner@example.com")
         self.assertEqual(received["Reply-To"].addresses[0].display_name, "Owner Person")
 
-        [sent_copy] = [m for m in self.folder_messages("sentitems")
-                       if m["internetMessageId"] == message_id]
+        [sent_copy] = [
+            m for m in self.folder_messages("sentitems") if m["internetMessageId"] == message_id
+        ]
         self.assertEqual(sent_copy["subject"], "Your quotation")
         self.assertTrue(sent_copy["hasAttachments"])
         inbox_ids = [m["internetMessageId"] for m in self.folder_messages("inbox")]
@@ -251,17 +263,22 @@ class TestMailServers(MaildeskEmulatorCase):
     def test_mail_mail_batch_is_sent_through_graph(self):
         self.authorize()
         _incoming, outgoing = self.confirmed_servers()
-        mails = self.env["mail.mail"].create([{
-            "email_from": "Demo User <%s>" % DEMO_EMAIL,
-            "email_to": email_to,
-            "subject": subject,
-            "body_html": "<p>%s</p>" % subject,
-            "mail_server_id": outgoing.id,
-            "auto_delete": False,
-        } for email_to, subject in (
-            (DEMO_EMAIL, "Note to self"),
-            ("customer@example.org", "Delivery planned"),
-        )])
+        mails = self.env["mail.mail"].create(
+            [
+                {
+                    "email_from": "Demo User <%s>" % DEMO_EMAIL,
+                    "email_to": email_to,
+                    "subject": subject,
+                    "body_html": "<p>%s</p>" % subject,
+                    "mail_server_id": outgoing.id,
+                    "auto_delete": False,
+                }
+                for email_to, subject in (
+                    (DEMO_EMAIL, "Note to self"),
+                    ("customer@example.org", "Delivery planned"),
+                )
+            ]
+        )
         self.control("DELETE", "/requests")
 
         with self.sending_for_real():
@@ -285,14 +302,20 @@ class TestMailServers(MaildeskEmulatorCase):
     def test_mail_refused_by_microsoft_fails_with_the_reason_and_the_fix(self):
         self.authorize()
         _incoming, outgoing = self.confirmed_servers()
-        customer = self.env["res.partner"].create({
-            "name": "Customer", "email": "customer@example.org",
-        })
+        customer = self.env["res.partner"].create(
+            {
+                "name": "Customer",
+                "email": "customer@example.org",
+            }
+        )
         lead = self.env["res.partner"].create({"name": "Quotation follow-up"})
         message = lead.with_context(mail_notify_force_send=False).message_post(
-            body="Your quotation is ready.", partner_ids=customer.ids,
-            email_from=DEMO_EMAIL, mail_server_id=outgoing.id,
-            message_type="comment", subtype_xmlid="mail.mt_comment",
+            body="Your quotation is ready.",
+            partner_ids=customer.ids,
+            email_from=DEMO_EMAIL,
+            mail_server_id=outgoing.id,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
         )
         mail = self.env["mail.mail"].search([("mail_message_id", "=", message.id)])
         self.assertEqual(mail.state, "outgoing")
@@ -311,8 +334,12 @@ class TestMailServers(MaildeskEmulatorCase):
         self.assertFalse(self.sent())
 
     def checklist_done(self):
-        steps = ["is_oauth_configured", "is_authorized", "is_incoming_confirmed",
-                 "is_outgoing_confirmed"]
+        steps = [
+            "is_oauth_configured",
+            "is_authorized",
+            "is_incoming_confirmed",
+            "is_outgoing_confirmed",
+        ]
         self.account.invalidate_recordset(steps)
         return sum(self.account[step] for step in steps)
 
@@ -342,12 +369,15 @@ class TestMailServers(MaildeskEmulatorCase):
         self.run_sync_workers()
         self.assertTrue(self.account.last_sync_date)
         synced = self.account.folder_ids.filtered(
-            lambda folder: folder.well_known_name in ("inbox", "sentitems"))
+            lambda folder: folder.well_known_name in ("inbox", "sentitems")
+        )
         synced.sync_enabled = True
         self.assertEqual(len(synced), 2)
         action = account.action_sync_now()
-        self.assertEqual(action["params"]["message"],
-                         f"{len(synced)} folders of {DEMO_EMAIL} will sync within a minute.")
+        self.assertEqual(
+            action["params"]["message"],
+            f"{len(synced)} folders of {DEMO_EMAIL} will sync within a minute.",
+        )
 
     def test_repeated_refusals_suspend_the_mailbox_until_authorized_again(self):
         self.authorize()
@@ -391,8 +421,11 @@ class TestMailServers(MaildeskEmulatorCase):
         self.authorize()
         incoming = self.incoming_server()
         # A wait longer than MailDesk is willing to hold a request for: told, not retried.
-        self.control("POST", "/faults", {"count": 1, "kind": "429", "retry_after": 900,
-                                         "path_contains": "/me"})
+        self.control(
+            "POST",
+            "/faults",
+            {"count": 1, "kind": "429", "retry_after": 900, "path_contains": "/me"},
+        )
 
         message = self.failed(incoming.button_confirm_login)
 
@@ -427,11 +460,17 @@ class TestMailServers(MaildeskEmulatorCase):
         self.authorize()
         self.confirmed_servers()
         self.control("POST", "/users", {"email": SECOND_EMAIL, "display_name": "Second"})
-        self.control("POST", "/settings", {"auto_consent": True,
-                                           "auto_consent_user": SECOND_EMAIL})
-        second = self.env["maildesk.account"].with_user(self.owner).create({
-            "name": "Second mailbox", "email": SECOND_EMAIL,
-        })
+        self.control("POST", "/settings", {"auto_consent": True, "auto_consent_user": SECOND_EMAIL})
+        second = (
+            self.env["maildesk.account"]
+            .with_user(self.owner)
+            .create(
+                {
+                    "name": "Second mailbox",
+                    "email": SECOND_EMAIL,
+                }
+            )
+        )
         self.authorize(account=second)
         self.confirmed_servers(second)
         self.assertEqual((self.account | second).mapped("state"), ["active", "active"])

@@ -30,7 +30,8 @@ class TestMailboxScreen(MaildeskSyncCase):
         folders = {folder["id"]: folder for folder in account["folders"]}
         inbox = folders[self.inbox.id]
         unread = self.env["maildesk.message"].search_count(
-            [("folder_id", "=", self.inbox.id), ("is_read", "=", False)])
+            [("folder_id", "=", self.inbox.id), ("is_read", "=", False)]
+        )
         self.assertGreater(unread, 0)
         self.assertEqual(inbox["unread_count"], unread)
         self.assertEqual(inbox["local_count"], len(self.truth(self.inbox)))
@@ -47,7 +48,8 @@ class TestMailboxScreen(MaildeskSyncCase):
         ids = [row["id"] for row in rows]
         self.assertEqual(len(ids), len(set(ids)), "no message twice")
         expected = self.env["maildesk.message"].search(
-            [("folder_id", "=", self.inbox.id)], order="received_date desc, id desc")
+            [("folder_id", "=", self.inbox.id)], order="received_date desc, id desc"
+        )
         self.assertEqual(ids, expected.ids)
         self.assertGreater(pages, 2)
         self.assert_mirror_equals_truth()
@@ -57,19 +59,16 @@ class TestMailboxScreen(MaildeskSyncCase):
         first = self.mailbox.list_messages({"folder_id": self.inbox.id}, limit=5)
         self.env.invalidate_all()
         with self.assertQueryCount(7):
-            self.mailbox.list_messages({"folder_id": self.inbox.id}, after=first["next"],
-                                       limit=5)
+            self.mailbox.list_messages({"folder_id": self.inbox.id}, after=first["next"], limit=5)
         self.env.invalidate_all()
         with self.assertQueryCount(7):
-            self.mailbox.list_messages({"folder_id": self.inbox.id}, after=first["next"],
-                                       limit=40)
+            self.mailbox.list_messages({"folder_id": self.inbox.id}, after=first["next"], limit=40)
 
     def test_all_inboxes_and_scopes(self):
         rows, _pages = self.all_pages({"inboxes": True}, limit=25)
         self.assertEqual({row["folder_id"] for row in rows}, {self.inbox.id})
         everything, _pages = self.all_pages({}, limit=50)
-        self.assertEqual(len(everything),
-                         self.env["maildesk.message"].search_count([]))
+        self.assertEqual(len(everything), self.env["maildesk.message"].search_count([]))
         account_rows, _pages = self.all_pages({"account_id": self.account.id}, limit=50)
         self.assertEqual(len(account_rows), len(everything))
 
@@ -77,8 +76,10 @@ class TestMailboxScreen(MaildeskSyncCase):
         inbox = {"folder_id": self.inbox.id}
         Message = self.env["maildesk.message"]
         unread, _ = self.all_pages(inbox, 50, filters={"unread": True})
-        self.assertEqual(len(unread), Message.search_count(
-            [("folder_id", "=", self.inbox.id), ("is_read", "=", False)]))
+        self.assertEqual(
+            len(unread),
+            Message.search_count([("folder_id", "=", self.inbox.id), ("is_read", "=", False)]),
+        )
         self.assertTrue(all(not row["is_read"] for row in unread))
         flagged, _ = self.all_pages(inbox, 50, filters={"flagged": True})
         self.assertTrue(all(row["is_flagged"] for row in flagged))
@@ -105,14 +106,17 @@ class TestMailboxScreen(MaildeskSyncCase):
         self.mailbox.read_message(message.id)
         word = "zzbodyword"
         self.assertFalse(self.all_pages({}, 50, search=word)[0])
-        self.env.cr.execute("UPDATE maildesk_message SET body = body || %s WHERE id = %s",
-                            [" " + word, message.id])
-        self.assertEqual([row["id"] for row in self.all_pages({}, 50, search=word)[0]],
-                         [message.id])
+        self.env.cr.execute(
+            "UPDATE maildesk_message SET body = body || %s WHERE id = %s", [" " + word, message.id]
+        )
+        self.assertEqual(
+            [row["id"] for row in self.all_pages({}, 50, search=word)[0]], [message.id]
+        )
 
     def test_reading_pane_and_conversation(self):
         message = self.env["maildesk.message"].search(
-            [("folder_id", "=", self.inbox.id), ("has_attachments", "=", True)], limit=1)
+            [("folder_id", "=", self.inbox.id), ("has_attachments", "=", True)], limit=1
+        )
         shown = self.mailbox.read_message(message.id)
         self.assertTrue(shown["body"])
         self.assertTrue(shown["attachments"])
@@ -128,11 +132,14 @@ class TestMailboxScreen(MaildeskSyncCase):
         mailbox = self.env["maildesk.mailbox"].with_user(stranger)
         self.assertEqual(mailbox.get_tree()["accounts"], [])
         self.assertEqual(mailbox.inbox_unread(), 0)
-        for scope in ({}, {"inboxes": True}, {"folder_id": self.inbox.id},
-                      {"account_id": self.account.id}):
+        for scope in (
+            {},
+            {"inboxes": True},
+            {"folder_id": self.inbox.id},
+            {"account_id": self.account.id},
+        ):
             self.assertEqual(mailbox.list_messages(scope)["messages"], [])
-        message = self.env["maildesk.message"].search([("folder_id", "=", self.inbox.id)],
-                                                      limit=1)
+        message = self.env["maildesk.message"].search([("folder_id", "=", self.inbox.id)], limit=1)
         self.assertEqual(mailbox.read_rows([message.id]), [])
         with self.assertRaises(AccessError):
             mailbox.read_message(message.id)

@@ -61,39 +61,55 @@ class TestMailboxTours(MaildeskSyncCase):
         self.assertEqual(sent["from"], DEMO_EMAIL)
         self.assertIn("Are you free for lunch on Friday?", sent["mime"])
         Message = self.env["maildesk.message"]
-        [local] = Message.search([("folder_id", "=", self.sent.id),
-                                  ("subject", "=", "Lunch on Friday?")])
+        [local] = Message.search(
+            [("folder_id", "=", self.sent.id), ("subject", "=", "Lunch on Friday?")]
+        )
         self.assertTrue(local.is_local_pending)
 
         self.sync()
-        self.assertEqual(Message.search([("folder_id", "=", self.sent.id),
-                                         ("subject", "=", "Lunch on Friday?")]), local,
-                         "Outlook's copy took the local entry's place")
+        self.assertEqual(
+            Message.search(
+                [("folder_id", "=", self.sent.id), ("subject", "=", "Lunch on Friday?")]
+            ),
+            local,
+            "Outlook's copy took the local entry's place",
+        )
         self.assertFalse(local.is_local_pending)
         self.start_tour("/odoo/maildesk", "maildesk_mailbox_reply_tour", login="md_owner")
-        [reply] = [entry for entry in self.sent_log()
-                   if entry["subject"] == "RE: Lunch on Friday?"]
+        [reply] = [entry for entry in self.sent_log() if entry["subject"] == "RE: Lunch on Friday?"]
         self.assertIn(sent["internetMessageId"], reply["mime"])
 
         self.sync()
-        self.start_tour("/odoo/maildesk", "maildesk_mailbox_conversation_tour",
-                        login="md_owner")
+        self.start_tour("/odoo/maildesk", "maildesk_mailbox_conversation_tour", login="md_owner")
         thread = Message.search([("conversation_id", "=", local.conversation_id)])
         # Sent to yourself: each mail is in Sent Items and in the Inbox.
-        self.assertEqual(sorted(thread.mapped("subject")),
-                         ["Lunch on Friday?", "Lunch on Friday?",
-                          "RE: Lunch on Friday?", "RE: Lunch on Friday?"])
+        self.assertEqual(
+            sorted(thread.mapped("subject")),
+            [
+                "Lunch on Friday?",
+                "Lunch on Friday?",
+                "RE: Lunch on Friday?",
+                "RE: Lunch on Friday?",
+            ],
+        )
         self.assertEqual(len(thread.filtered(lambda m: m.folder_id == self.sent)), 2)
         self.sync()
-        self.assertEqual(len(Message.search([("folder_id", "=", self.sent.id),
-                                             ("subject", "like", "Lunch on Friday?")])), 2,
-                         "repeated syncs never double a sent mail")
+        self.assertEqual(
+            len(
+                Message.search(
+                    [("folder_id", "=", self.sent.id), ("subject", "like", "Lunch on Friday?")]
+                )
+            ),
+            2,
+            "repeated syncs never double a sent mail",
+        )
         self.assert_mirror_equals_truth()
 
     def deliver_three(self):
         for subject in ("Action one", "Action two", "Action three"):
-            self.deliver(subject=subject, body=f"<p>{subject.split()[1].title()} body</p>",
-                         body_type="html")
+            self.deliver(
+                subject=subject, body=f"<p>{subject.split()[1].title()} body</p>", body_type="html"
+            )
         self.sync()
 
     def test_actions_reach_outlook(self):
@@ -113,9 +129,16 @@ class TestMailboxTours(MaildeskSyncCase):
         self.deliver_three()
         self.deliver(subject="Quarterly zebra report", **{"from": "zoe@fabrikam.example"})
         self.deliver(subject="Already read", is_read=True)
-        self.deliver(subject="With a file", attachments=[{
-            "name": "plan.pdf", "content_type": "application/pdf",
-            "content_b64": base64.b64encode(b"%PDF-1.4 plan").decode()}])
+        self.deliver(
+            subject="With a file",
+            attachments=[
+                {
+                    "name": "plan.pdf",
+                    "content_type": "application/pdf",
+                    "content_b64": base64.b64encode(b"%PDF-1.4 plan").decode(),
+                }
+            ],
+        )
         self.sync()
         self.start_tour("/odoo/maildesk", "maildesk_mailbox_search_tour", login="md_owner")
 
@@ -125,22 +148,35 @@ class TestMailboxTours(MaildeskSyncCase):
         drafts = self.newest(30, folder="drafts")
         [draft] = [m for m in drafts if m["subject"] == "Plan for next week"]
         self.sync()
-        self.assertEqual(len(self.env["maildesk.message"].search(
-            [("folder_id", "=", self.drafts.id), ("subject", "=", "Plan for next week")])), 1)
+        self.assertEqual(
+            len(
+                self.env["maildesk.message"].search(
+                    [("folder_id", "=", self.drafts.id), ("subject", "=", "Plan for next week")]
+                )
+            ),
+            1,
+        )
         self.assertTrue(draft["id"])
         self.assert_mirror_equals_truth()
 
     def test_contact_and_lead_from_a_mail(self):
         self.owner.groups_id |= self.env.ref("sales_team.group_sale_salesman_all_leads")
         self.owner.groups_id |= self.env.ref("base.group_partner_manager")
-        self.deliver(subject="Need 40 chairs", body="<p>Can you quote 40 chairs?</p>",
-                     body_type="html", **{"from": "Carol Buyer <carol@contoso.example>"})
+        self.deliver(
+            subject="Need 40 chairs",
+            body="<p>Can you quote 40 chairs?</p>",
+            body_type="html",
+            **{"from": "Carol Buyer <carol@contoso.example>"},
+        )
         self.sync()
         self.start_tour("/odoo/maildesk", "maildesk_mailbox_records_tour", login="md_owner")
         carol = self.env["res.partner"].search([("email", "=", "carol@contoso.example")])
         self.assertEqual(len(carol), 1)
-        self.assertIn("Can you quote 40 chairs?", "".join(carol.message_ids.mapped("body")),
-                      "the mail is in her chatter")
+        self.assertIn(
+            "Can you quote 40 chairs?",
+            "".join(carol.message_ids.mapped("body")),
+            "the mail is in her chatter",
+        )
         lead = self.env["crm.lead"].search([("name", "=", "Need 40 chairs")])
         self.assertEqual(len(lead), 1)
         self.assertIn("Can you quote 40 chairs?", "".join(lead.message_ids.mapped("body")))
@@ -168,7 +204,8 @@ class TestMailboxTours(MaildeskSyncCase):
             with self.registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 env["maildesk.folder"].search([]).write(
-                    {"watch_due_date": fields.Datetime.now() - timedelta(seconds=1)})
+                    {"watch_due_date": fields.Datetime.now() - timedelta(seconds=1)}
+                )
                 env.flush_all()
                 env.ref("maildesk.ir_cron_maildesk_sync_worker_1").method_direct_trigger()
             arrived.set()
@@ -176,12 +213,12 @@ class TestMailboxTours(MaildeskSyncCase):
         outlook = threading.Thread(target=outlook_gets_mail_once_the_screen_is_open)
         outlook.start()
         # Odoo's test mode turns the bus websocket away; live updates need it.
-        allow_websocket = patch.object(WebsocketConnectionHandler, "websocket_allowed",
-                                       return_value=True)
+        allow_websocket = patch.object(
+            WebsocketConnectionHandler, "websocket_allowed", return_value=True
+        )
         try:
             with allow_websocket:
-                self.start_tour("/odoo/maildesk", "maildesk_mailbox_live_tour",
-                                login="md_owner")
+                self.start_tour("/odoo/maildesk", "maildesk_mailbox_live_tour", login="md_owner")
         finally:
             arrived.set()
             outlook.join()

@@ -40,8 +40,10 @@ class TestMessageActions(MaildeskSyncCase):
 
     def messages(self, count, folder=None, **domain):
         """The ``count`` newest mirrored messages of a folder (the Inbox by default)."""
-        domain = [("folder_id", "=", (folder or self.inbox).id),
-                  *((name, "=", value) for name, value in domain.items())]
+        domain = [
+            ("folder_id", "=", (folder or self.inbox).id),
+            *((name, "=", value) for name, value in domain.items()),
+        ]
         return self.Message.search(domain, limit=count)
 
     def outlook_message(self, message):
@@ -87,18 +89,23 @@ class TestMessageActions(MaildeskSyncCase):
         self.act(several, "flag")
         log = self.requests_log()
         self.assertEqual(log["by_endpoint"].get(BATCH), 1, log["by_endpoint"])
-        self.assertEqual(log["by_endpoint"].get("PATCH /v1.0/me/messages/{id}"), 3,
-                         log["by_endpoint"])
-        self.assertEqual([entry["in_batch"] for entry in log["recent"]
-                          if "messages" in entry["path"]], [True] * 3)
+        self.assertEqual(
+            log["by_endpoint"].get("PATCH /v1.0/me/messages/{id}"), 3, log["by_endpoint"]
+        )
+        self.assertEqual(
+            [entry["in_batch"] for entry in log["recent"] if "messages" in entry["path"]],
+            [True] * 3,
+        )
         self.assertTrue(all(several.mapped("is_flagged")))
 
         self.act(several, "mark_read")
         self.act(several[1:], "mark_unread")
         self.act(one, "unflag")
         Tag = self.env["maildesk.tag"].with_user(self.owner)
-        urgent, customer = (Tag.create({"account_id": self.account.id, "name": name})
-                            for name in ("Urgent", "Customer"))
+        urgent, customer = (
+            Tag.create({"account_id": self.account.id, "name": name})
+            for name in ("Urgent", "Customer")
+        )
         self.act(several, "set_tags", [urgent.id, customer.id])
         self.assertEqual(self.outlook_message(one)["categories"], ["Customer", "Urgent"])
         self.act(one, "set_tags", [])
@@ -107,8 +114,12 @@ class TestMessageActions(MaildeskSyncCase):
 
         self.assertEqual(
             [(m.is_read, m.is_flagged, m.tag_ids.mapped("name")) for m in several],
-            [(True, False, []), (False, True, ["Customer", "Urgent"]),
-             (False, True, ["Customer", "Urgent"])])
+            [
+                (True, False, []),
+                (False, True, ["Customer", "Urgent"]),
+                (False, True, ["Customer", "Urgent"]),
+            ],
+        )
         changed = self.bus_notices("maildesk.mailbox/changed")
         self.assertTrue(changed)
         self.assertEqual(changed[-1][0][1:], ["maildesk.account", self.account.id])
@@ -128,12 +139,16 @@ class TestMessageActions(MaildeskSyncCase):
         self.assert_mirror_equals_truth()
 
     def test_messages_of_two_mailboxes_go_in_one_batch_each(self):
-        self.control("POST", "/users", {"email": OTHER_EMAIL, "display_name": "Megan",
-                                        "password": "megan"})
+        self.control(
+            "POST", "/users", {"email": OTHER_EMAIL, "display_name": "Megan", "password": "megan"}
+        )
         for number in range(3):
             self.deliver(email=OTHER_EMAIL, subject="For Megan %d" % number)
-        other = self.env["maildesk.account"].with_user(self.owner).create({
-            "name": "Megan's mailbox", "email": OTHER_EMAIL})
+        other = (
+            self.env["maildesk.account"]
+            .with_user(self.owner)
+            .create({"name": "Megan's mailbox", "email": OTHER_EMAIL})
+        )
         self.control("POST", "/settings", {"auto_consent_user": OTHER_EMAIL})
         self.authorize(account=other)
         self.confirm_servers(other)
@@ -144,10 +159,8 @@ class TestMessageActions(MaildeskSyncCase):
         self.control("DELETE", "/requests")
         result = self.act(theirs | ours, "mark_read")
         self.assertEqual(len(result["rows"]), 5)
-        batches = [entry for entry in self.requests_log()["recent"]
-                   if entry["endpoint"] == BATCH]
-        self.assertEqual(sorted(entry["mailbox"] for entry in batches),
-                         [DEMO_EMAIL, OTHER_EMAIL])
+        batches = [entry for entry in self.requests_log()["recent"] if entry["endpoint"] == BATCH]
+        self.assertEqual(sorted(entry["mailbox"] for entry in batches), [DEMO_EMAIL, OTHER_EMAIL])
         self.assertTrue(all((theirs | ours).mapped("is_read")))
         self.make_due()
         self.sync_until_idle(accounts=self.account | other)
@@ -176,13 +189,21 @@ class TestMessageActions(MaildeskSyncCase):
         self.assertEqual(self.inbox.local_count, inbox_count - 3)
         self.assertEqual(
             self.bus_notices("maildesk.mailbox/changed")[-1][1],
-            {"account_id": self.account.id, "folder_ids": [self.inbox.id],
-             "message_ids": [], "removed_ids": to_project.ids})
+            {
+                "account_id": self.account.id,
+                "folder_ids": [self.inbox.id],
+                "message_ids": [],
+                "removed_ids": to_project.ids,
+            },
+        )
 
         self.settle()
         self.assert_mirror_equals_truth()
-        self.assertEqual(self.Message.search([("remote_id", "=", archived.remote_id)]),
-                         archived, "the same row, now in Archive")
+        self.assertEqual(
+            self.Message.search([("remote_id", "=", archived.remote_id)]),
+            archived,
+            "the same row, now in Archive",
+        )
         self.act(archived, "move", self.inbox.id)
         self.assertEqual(self.outlook_folder(archived), self.inbox.remote_id)
         self.settle()
@@ -244,8 +265,11 @@ class TestMessageActions(MaildeskSyncCase):
 
     def test_outlook_throttling_to_the_end_undoes_the_change(self):
         message = self.messages(1, is_flagged=False)
-        self.control("POST", "/faults", {"count": 10, "kind": "429", "retry_after": 1,
-                                         "path_contains": "/me/messages/"})
+        self.control(
+            "POST",
+            "/faults",
+            {"count": 10, "kind": "429", "retry_after": 1, "path_contains": "/me/messages/"},
+        )
         self.act(message, "flag")
         self.control("DELETE", "/faults")
         self.assertFalse(message.is_flagged)
@@ -260,8 +284,7 @@ class TestMessageActions(MaildeskSyncCase):
         message = self.messages(1)
         remote_id = message.remote_id
         junk = self.folder("junkemail")
-        self.control("POST", "/faults", {"count": 1, "kind": "reset",
-                                         "path_contains": "/$batch"})
+        self.control("POST", "/faults", {"count": 1, "kind": "reset", "path_contains": "/$batch"})
         self.act(message, "move", junk.id)
         self.assertFalse(message.exists())
         self.assertEqual(self.outlook_folder(remote_id), self.inbox.remote_id)
@@ -276,8 +299,11 @@ class TestMessageActions(MaildeskSyncCase):
         other = new_test_user(self.env, "md_other", groups="maildesk.group_maildesk_user")
         messages = self.messages(2, is_read=False)
         self.control("DELETE", "/requests")
-        for action, value in (("mark_read", None), ("move", self.folder("junkemail").id),
-                              ("delete", None)):
+        for action, value in (
+            ("mark_read", None),
+            ("move", self.folder("junkemail").id),
+            ("delete", None),
+        ):
             with self.assertRaises(AccessError):
                 self.act(messages, action, value, user=other)
         self.assertEqual(messages.mapped("is_read"), [False, False])
@@ -291,13 +317,29 @@ class TestMessageActions(MaildeskSyncCase):
 
     def test_bad_input_is_refused_and_changes_nothing(self):
         messages = self.messages(2, is_read=False)
-        other_account = self.env["maildesk.account"].sudo().create({
-            "name": "Elsewhere", "email": "elsewhere@maildesk.example",
-            "owner_id": self.owner.id})
-        foreign_folder = self.env["maildesk.folder"].sudo().create({
-            "account_id": other_account.id, "remote_id": "elsewhere-inbox", "name": "Inbox"})
-        foreign_tag = self.env["maildesk.tag"].sudo().create({
-            "account_id": other_account.id, "name": "Theirs"})
+        other_account = (
+            self.env["maildesk.account"]
+            .sudo()
+            .create(
+                {
+                    "name": "Elsewhere",
+                    "email": "elsewhere@maildesk.example",
+                    "owner_id": self.owner.id,
+                }
+            )
+        )
+        foreign_folder = (
+            self.env["maildesk.folder"]
+            .sudo()
+            .create(
+                {"account_id": other_account.id, "remote_id": "elsewhere-inbox", "name": "Inbox"}
+            )
+        )
+        foreign_tag = (
+            self.env["maildesk.tag"]
+            .sudo()
+            .create({"account_id": other_account.id, "name": "Theirs"})
+        )
         self.control("DELETE", "/requests")
         for action, ids, value, words in (
             ("shred", messages.ids, None, "does not know the action"),
@@ -306,10 +348,8 @@ class TestMessageActions(MaildeskSyncCase):
             ("move", messages.ids, None, "Choose the folder"),
             ("set_tags", messages.ids, [foreign_tag.id], "Outlook categories of one mailbox"),
         ):
-            with self.subTest(action=action, value=value), \
-                    self.assertRaisesRegex(UserError, words):
-                self.env["maildesk.mailbox"].with_user(self.owner).apply_action(
-                    ids, action, value)
+            with self.subTest(action=action, value=value), self.assertRaisesRegex(UserError, words):
+                self.env["maildesk.mailbox"].with_user(self.owner).apply_action(ids, action, value)
         self.folder("archive").sudo().unlink()
         with self.assertRaisesRegex(UserError, "has no Archive folder"):
             self.act(messages, "archive")

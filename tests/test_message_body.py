@@ -21,14 +21,47 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 HTML_FILE = b"<html><body><script>alert(document.cookie)</script></body></html>"
 
 FORBIDDEN_TAGS = {
-    "script", "iframe", "object", "embed", "frame", "frameset", "applet", "form", "input",
-    "button", "textarea", "select", "isindex", "svg", "math", "base", "meta", "link", "style",
-    "video", "audio", "source", "bgsound", "portal", "template", "noscript", "image",
-    "foreignobject", "animate",
+    "script",
+    "iframe",
+    "object",
+    "embed",
+    "frame",
+    "frameset",
+    "applet",
+    "form",
+    "input",
+    "button",
+    "textarea",
+    "select",
+    "isindex",
+    "svg",
+    "math",
+    "base",
+    "meta",
+    "link",
+    "style",
+    "video",
+    "audio",
+    "source",
+    "bgsound",
+    "portal",
+    "template",
+    "noscript",
+    "image",
+    "foreignobject",
+    "animate",
 }
 FORBIDDEN_ATTRIBUTES = {
-    "srcdoc", "formaction", "action", "background", "poster", "srcset", "xlink:href", "id",
-    "name", "class",
+    "srcdoc",
+    "formaction",
+    "action",
+    "background",
+    "poster",
+    "srcset",
+    "xlink:href",
+    "id",
+    "name",
+    "class",
 }
 LINK_SCHEMES = ("http://", "https://", "mailto:", "tel:", "#")
 
@@ -47,15 +80,31 @@ class TestMessageBody(MaildeskEmulatorCase):
 
     def deliver(self, body, subject="Hello", body_type="html", attachments=()):
         """Mail arrives in Outlook; the sync engine's row for it is created by hand."""
-        delivered = self.control("POST", f"/mailboxes/{DEMO_EMAIL}/messages", {
-            "subject": subject, "from": "sender@example.com", "body": body,
-            "body_type": body_type, "attachments": list(attachments),
-        })
-        return self.env["maildesk.message"].sudo().create({
-            "account_id": self.account.id, "folder_id": self.inbox.id,
-            "remote_id": delivered["id"], "subject": subject,
-            "has_attachments": delivered.get("hasAttachments", False),
-        }).with_user(self.owner)
+        delivered = self.control(
+            "POST",
+            f"/mailboxes/{DEMO_EMAIL}/messages",
+            {
+                "subject": subject,
+                "from": "sender@example.com",
+                "body": body,
+                "body_type": body_type,
+                "attachments": list(attachments),
+            },
+        )
+        return (
+            self.env["maildesk.message"]
+            .sudo()
+            .create(
+                {
+                    "account_id": self.account.id,
+                    "folder_id": self.inbox.id,
+                    "remote_id": delivered["id"],
+                    "subject": subject,
+                    "has_attachments": delivered.get("hasAttachments", False),
+                }
+            )
+            .with_user(self.owner)
+        )
 
     def graph_requests(self):
         log = self.control("GET", "/requests")
@@ -67,9 +116,15 @@ class TestMessageBody(MaildeskEmulatorCase):
     def call_kw(self, login, model, method, args, kwargs=None):
         """JSON-RPC, as the web client calls a model method, logged in as `login`."""
         self.authenticate(login, login.ljust(8, "x"))
-        return self.make_jsonrpc_request(f"/web/dataset/call_kw/{model}/{method}", {
-            "model": model, "method": method, "args": args, "kwargs": kwargs or {},
-        })
+        return self.make_jsonrpc_request(
+            f"/web/dataset/call_kw/{model}/{method}",
+            {
+                "model": model,
+                "method": method,
+                "args": args,
+                "kwargs": kwargs or {},
+            },
+        )
 
     def assertHarmless(self, markup, allow_remote_images=False):
         doc = lxml_html.fragment_fromstring(str(markup), create_parent="div")
@@ -86,8 +141,10 @@ class TestMessageBody(MaildeskEmulatorCase):
                 self.assertNotIn(name, FORBIDDEN_ATTRIBUTES, f"<{tag} {name}>")
                 if name in ("href", "src"):
                     cleaned = re.sub(r"[\x00-\x20]", "", value).lower()
-                    self.assertFalse(cleaned.startswith(("javascript:", "data:", "vbscript:")),
-                                     f"<{tag} {name}={value}>")
+                    self.assertFalse(
+                        cleaned.startswith(("javascript:", "data:", "vbscript:")),
+                        f"<{tag} {name}={value}>",
+                    )
             href = element.get("href")
             if href is not None:
                 self.assertTrue(href.startswith(LINK_SCHEMES), f"<{tag} href={href}>")
@@ -101,17 +158,24 @@ class TestMessageBody(MaildeskEmulatorCase):
             for trick in ("expression", "position", "behavior", "binding", "import", "\\"):
                 self.assertNotIn(trick, style, f"<{tag} style={style}>")
             for url in re.findall(r"url\(\s*['\"]?([^'\")]*)", style):
-                self.assertTrue(allow_remote_images and url.startswith("https://"),
-                                f"<{tag} style={style}>")
+                self.assertTrue(
+                    allow_remote_images and url.startswith("https://"), f"<{tag} style={style}>"
+                )
 
     def test_first_open_fetches_body_and_attachment_list_once(self):
         message = self.deliver(
             '<p>Hello <b>world</b></p><img src="cid:logo@maildesk" alt="logo">',
             attachments=[
                 {"name": "offer.pdf", "content_type": "application/pdf", "content_b64": b64(PDF)},
-                {"name": "logo.png", "content_type": "image/png", "content_b64": b64(PNG),
-                 "inline": True, "content_id": "logo@maildesk"},
-            ])
+                {
+                    "name": "logo.png",
+                    "content_type": "image/png",
+                    "content_b64": b64(PNG),
+                    "inline": True,
+                    "content_id": "logo@maildesk",
+                },
+            ],
+        )
         self.assertFalse(message.body_loaded)
         self.clear_requests()
 
@@ -148,13 +212,13 @@ class TestMessageBody(MaildeskEmulatorCase):
         self.assertFalse(message.attachment_ids)
 
     def test_hostile_mail_comes_back_harmless(self):
-        messages = {name: self.deliver(html, subject=name)
-                    for name, html in HOSTILE_BODIES.items()}
+        messages = {name: self.deliver(html, subject=name) for name, html in HOSTILE_BODIES.items()}
         for name, message in messages.items():
             with self.subTest(vector=name):
                 self.assertHarmless(message.read_body())
-                self.assertHarmless(message.read_body(allow_remote_images=True),
-                                    allow_remote_images=True)
+                self.assertHarmless(
+                    message.read_body(allow_remote_images=True), allow_remote_images=True
+                )
         # The stored copy, readable over RPC like any field, is the blocked one.
         for name, message in messages.items():
             with self.subTest(vector=name, stored=True):
@@ -196,7 +260,8 @@ class TestMessageBody(MaildeskEmulatorCase):
         message = self.deliver(
             '<p>News</p><img src="https://cdn.example/hero.png" alt="hero">'
             f'<img src="{TRACKER}" width="1" height="1" alt="">'
-            '<div style="background-image:url(https://cdn.example/bg.png); color:#333">x</div>')
+            '<div style="background-image:url(https://cdn.example/bg.png); color:#333">x</div>'
+        )
         blocked = message.read_body()
         doc = lxml_html.fragment_fromstring(str(blocked), create_parent="div")
         [image] = doc.xpath("//img")
@@ -208,20 +273,31 @@ class TestMessageBody(MaildeskEmulatorCase):
         self.clear_requests()
         shown = message.read_body(allow_remote_images=True)
         doc = lxml_html.fragment_fromstring(str(shown), create_parent="div")
-        self.assertEqual([img.get("src") for img in doc.xpath("//img")],
-                         ["https://cdn.example/hero.png"], "the tracking pixel never loads")
+        self.assertEqual(
+            [img.get("src") for img in doc.xpath("//img")],
+            ["https://cdn.example/hero.png"],
+            "the tracking pixel never loads",
+        )
         self.assertIn("url(https://cdn.example/bg.png)", doc.xpath(".//div")[0].get("style"))
         self.assertEqual(self.graph_requests()[0], 0)
         self.assertEqual(message.read_body(), blocked, "showing images once changes nothing stored")
 
     def test_files_are_served_once_downloaded_with_safe_headers(self):
-        message = self.deliver('<p>Files</p><img src="cid:logo@maildesk">', attachments=[
-            {"name": "offer.pdf", "content_type": "application/pdf", "content_b64": b64(PDF)},
-            {"name": "logo.png", "content_type": "application/octet-stream",
-             "content_b64": b64(PNG), "inline": True, "content_id": "<logo@maildesk>"},
-            {"name": "page.html", "content_type": "text/html", "content_b64": b64(HTML_FILE)},
-            {"name": "fake.png", "content_type": "text/html", "content_b64": b64(HTML_FILE)},
-        ])
+        message = self.deliver(
+            '<p>Files</p><img src="cid:logo@maildesk">',
+            attachments=[
+                {"name": "offer.pdf", "content_type": "application/pdf", "content_b64": b64(PDF)},
+                {
+                    "name": "logo.png",
+                    "content_type": "application/octet-stream",
+                    "content_b64": b64(PNG),
+                    "inline": True,
+                    "content_id": "<logo@maildesk>",
+                },
+                {"name": "page.html", "content_type": "text/html", "content_b64": b64(HTML_FILE)},
+                {"name": "fake.png", "content_type": "text/html", "content_b64": b64(HTML_FILE)},
+            ],
+        )
         message.read_body()
         files = {a.name: a for a in message.attachment_ids}
         self.authenticate("md_owner", "md_ownerx")
@@ -233,8 +309,9 @@ class TestMessageBody(MaildeskEmulatorCase):
         self.assertEqual(logo.headers["Content-Type"], "image/png")
         self.assertTrue(logo.headers["Content-Disposition"].startswith("inline"))
         self.assertEqual(logo.headers["X-Content-Type-Options"], "nosniff")
-        self.assertEqual(self.graph_requests()[1].get(
-            "GET /v1.0/me/messages/{id}/attachments/{id}/$value"), 1)
+        self.assertEqual(
+            self.graph_requests()[1].get("GET /v1.0/me/messages/{id}/attachments/{id}/$value"), 1
+        )
         self.assertTrue(files["logo.png"].ir_attachment_id)
 
         self.clear_requests()
@@ -258,9 +335,12 @@ class TestMessageBody(MaildeskEmulatorCase):
                 self.assertIn("default-src 'none'", page.headers["Content-Security-Policy"])
 
     def test_another_user_reads_no_body_and_no_file(self):
-        message = self.deliver("<p>Confidential offer</p>", attachments=[
-            {"name": "offer.pdf", "content_type": "application/pdf", "content_b64": b64(PDF)},
-        ])
+        message = self.deliver(
+            "<p>Confidential offer</p>",
+            attachments=[
+                {"name": "offer.pdf", "content_type": "application/pdf", "content_b64": b64(PDF)},
+            ],
+        )
         message.read_body()
         attachment = message.attachment_ids
         self.authenticate("md_owner", "md_ownerx")
@@ -281,37 +361,56 @@ class TestMessageBody(MaildeskEmulatorCase):
                     self.assertEqual(caught.exception.code, 200)
                     self.assertEqual(caught.exception.args[0], "odoo.exceptions.AccessError")
                 if login == "md_bob":
-                    found = self.call_kw(login, "maildesk.message.attachment", "search_read",
-                                         [[]], {"fields": ["name"]})
+                    found = self.call_kw(
+                        login,
+                        "maildesk.message.attachment",
+                        "search_read",
+                        [[]],
+                        {"fields": ["name"]},
+                    )
                     self.assertEqual(found, [])
                 with self.assertRaises(JsonRpcException):
                     self.call_kw(login, "ir.attachment", "read", [[stored.id], ["raw"]])
-                for url in (attachment.download_url,
-                            f"/web/content/{stored.id}",
-                            f"/web/content/maildesk.message.attachment/{attachment.id}/content",
-                            f"/web/content/ir.attachment/{stored.id}/datas"):
+                for url in (
+                    attachment.download_url,
+                    f"/web/content/{stored.id}",
+                    f"/web/content/maildesk.message.attachment/{attachment.id}/content",
+                    f"/web/content/ir.attachment/{stored.id}/datas",
+                ):
                     response = self.url_open(url)
                     self.assertIn(response.status_code, (403, 404), url)
                     self.assertNotIn(PDF, response.content)
 
     def test_a_shared_mailbox_opens_for_the_users_it_is_shared_with(self):
-        message = self.deliver("<p>Team mail</p>", attachments=[
-            {"name": "plan.pdf", "content_type": "application/pdf", "content_b64": b64(PDF)},
-        ])
+        message = self.deliver(
+            "<p>Team mail</p>",
+            attachments=[
+                {"name": "plan.pdf", "content_type": "application/pdf", "content_b64": b64(PDF)},
+            ],
+        )
         self.account.write({"is_shared": True, "access_user_ids": [(4, self.bob.id)]})
 
         body = self.call_kw("md_bob", "maildesk.message", "read_body", [[message.id]])
         self.assertIn("Team mail", body)
-        [row] = self.call_kw("md_bob", "maildesk.message.attachment", "search_read",
-                             [[("message_id", "=", message.id)]], {"fields": ["download_url"]})
+        [row] = self.call_kw(
+            "md_bob",
+            "maildesk.message.attachment",
+            "search_read",
+            [[("message_id", "=", message.id)]],
+            {"fields": ["download_url"]},
+        )
         download = self.url_open(row["download_url"])
         self.assertEqual(download.status_code, 200)
         self.assertEqual(download.content, PDF)
 
         # Reading is all a user does to a body: none may plant HTML for the others.
         with self.assertRaises(JsonRpcException) as caught:
-            self.call_kw("md_bob", "maildesk.message", "write",
-                         [[message.id], {"body": "<script>alert(1)</script>"}])
+            self.call_kw(
+                "md_bob",
+                "maildesk.message",
+                "write",
+                [[message.id], {"body": "<script>alert(1)</script>"}],
+            )
         self.assertEqual(caught.exception.args[0], "odoo.exceptions.AccessError")
         self.assertNotIn("script", message.body)
 
@@ -321,9 +420,12 @@ class TestMessageBody(MaildeskEmulatorCase):
         self.assertEqual(self.url_open(row["download_url"]).content, PDF)
 
     def test_downloaded_files_of_deleted_mail_are_cleaned_up(self):
-        message = self.deliver("<p>Bye</p>", attachments=[
-            {"name": "old.pdf", "content_type": "application/pdf", "content_b64": b64(PDF)},
-        ])
+        message = self.deliver(
+            "<p>Bye</p>",
+            attachments=[
+                {"name": "old.pdf", "content_type": "application/pdf", "content_b64": b64(PDF)},
+            ],
+        )
         message.read_body()
         self.authenticate("md_owner", "md_ownerx")
         self.assertEqual(self.url_open(message.attachment_ids.download_url).content, PDF)

@@ -17,8 +17,9 @@ class TestSyncEngine(MaildeskSyncCase):
         self.assertTrue(self.inbox.sync_enabled and self.sent.sync_enabled)
 
         self.sync_into_backfill()
-        newest = self.control(
-            "GET", f"/mailboxes/{DEMO_EMAIL}/folders/inbox/messages?limit=5")["messages"]
+        newest = self.control("GET", f"/mailboxes/{DEMO_EMAIL}/folders/inbox/messages?limit=5")[
+            "messages"
+        ]
         local_ids = set(self.mirror(self.inbox))
         self.assertTrue({m["id"] for m in newest} <= local_ids, "the newest mail comes first")
         self.assertLess(len(local_ids), total)
@@ -33,8 +34,9 @@ class TestSyncEngine(MaildeskSyncCase):
 
     def test_changes_moves_and_deletes_apply_to_the_same_records(self):
         self.sync_until_idle()
-        truth = self.control(
-            "GET", f"/mailboxes/{DEMO_EMAIL}/folders/inbox/messages?limit=6")["messages"]
+        truth = self.control("GET", f"/mailboxes/{DEMO_EMAIL}/folders/inbox/messages?limit=6")[
+            "messages"
+        ]
         read, flagged, tagged_, moved, away_back, deleted = (m["id"] for m in truth)
         record = self.env["maildesk.message"].sudo().search([("remote_id", "=", moved)])
         record.sudo().write({"body": "<p>loaded</p>", "body_loaded": True})
@@ -58,27 +60,33 @@ class TestSyncEngine(MaildeskSyncCase):
         self.assertEqual(moved_record, record, "a move keeps the same record")
         self.assertEqual(moved_record.folder_id, archive)
         self.assertTrue(moved_record.body_loaded)
-        self.assertTrue(self.env["maildesk.message"].sudo().search(
-            [("remote_id", "=", new["id"]), ("folder_id", "=", self.inbox.id)]))
+        self.assertTrue(
+            self.env["maildesk.message"]
+            .sudo()
+            .search([("remote_id", "=", new["id"]), ("folder_id", "=", self.inbox.id)])
+        )
         tagged_record = self.env["maildesk.message"].sudo().search([("remote_id", "=", tagged_)])
         self.assertEqual(tagged_record.tag_ids.mapped("name"), ["Red category", "VIP"])
         self.assertEqual(tagged_record.tag_ids.account_id, self.account)
 
     def test_a_move_to_an_unsynced_folder_leaves_the_mirror(self):
         self.sync_until_idle()
-        first = self.control(
-            "GET", f"/mailboxes/{DEMO_EMAIL}/folders/inbox/messages?limit=1")["messages"][0]
+        first = self.control("GET", f"/mailboxes/{DEMO_EMAIL}/folders/inbox/messages?limit=1")[
+            "messages"
+        ][0]
         self.outlook("POST", f"/messages/{first['id']}/move", {"destination": "junkemail"})
         self.make_due()
         self.sync_until_idle()
-        self.assertFalse(self.env["maildesk.message"].sudo().search(
-            [("remote_id", "=", first["id"])]))
+        self.assertFalse(
+            self.env["maildesk.message"].sudo().search([("remote_id", "=", first["id"])])
+        )
         self.assert_mirror_equals_truth()
 
     def test_expired_delta_state_rebootstraps_without_duplicates(self):
         self.sync_until_idle()
-        gone = self.control(
-            "GET", f"/mailboxes/{DEMO_EMAIL}/folders/inbox/messages?limit=1")["messages"][0]
+        gone = self.control("GET", f"/mailboxes/{DEMO_EMAIL}/folders/inbox/messages?limit=1")[
+            "messages"
+        ][0]
         self.outlook("DELETE", f"/messages/{gone['id']}")
         self.outlook("POST", f"/folders/{self.inbox.remote_id}/expire-delta")
         self.deliver(subject="After the reset")
@@ -89,30 +97,51 @@ class TestSyncEngine(MaildeskSyncCase):
 
     def test_a_throttled_folder_waits_while_the_others_go_on(self):
         self.sync_until_idle()
-        self.control("POST", "/faults", {"kind": "429", "count": 5, "retry_after": 120,
-                                         "path_contains": self.inbox.remote_id})
+        self.control(
+            "POST",
+            "/faults",
+            {"kind": "429", "count": 5, "retry_after": 120, "path_contains": self.inbox.remote_id},
+        )
         self.deliver(subject="Waiting")
         self.deliver(subject="Also in Sent", folder="sentitems")
         self.make_due()
         self.run_sync_workers()
         self.assertTrue(self.inbox.retry_after)
         self.assertIn("slow down", self.inbox.last_error)
-        self.assertIn("Also in Sent", self.sent.mapped(
-            lambda f: " ".join(self.env["maildesk.message"].sudo().search(
-                [("folder_id", "=", f.id)]).mapped("subject")))[0])
+        self.assertIn(
+            "Also in Sent",
+            self.sent.mapped(
+                lambda f: " ".join(
+                    self.env["maildesk.message"]
+                    .sudo()
+                    .search([("folder_id", "=", f.id)])
+                    .mapped("subject")
+                )
+            )[0],
+        )
 
     def test_queries_per_page_do_not_grow_with_the_page(self):
         self.sync_until_idle()
         applier = self.env["maildesk.sync.page"].sudo()
 
         def page(count, offset):
-            return DeltaPage(messages=[{
-                "id": "generated-%d" % (offset + n), "subject": "n%d" % n,
-                "receivedDateTime": "2026-01-01T00:00:%02dZ" % (n % 60),
-                "from": {"emailAddress": {"name": "A", "address": "a%d@x.example" % n}},
-                "isRead": bool(n % 2), "categories": ["Blue"], "parentFolderId":
-                self.inbox.remote_id,
-            } for n in range(count)], removed=[], cursor="x", is_final=False)
+            return DeltaPage(
+                messages=[
+                    {
+                        "id": "generated-%d" % (offset + n),
+                        "subject": "n%d" % n,
+                        "receivedDateTime": "2026-01-01T00:00:%02dZ" % (n % 60),
+                        "from": {"emailAddress": {"name": "A", "address": "a%d@x.example" % n}},
+                        "isRead": bool(n % 2),
+                        "categories": ["Blue"],
+                        "parentFolderId": self.inbox.remote_id,
+                    }
+                    for n in range(count)
+                ],
+                removed=[],
+                cursor="x",
+                is_final=False,
+            )
 
         applier._apply_page(self.inbox, page(1, 5000), client=None)  # warm the caches
         counts = []
@@ -126,8 +155,9 @@ class TestSyncEngine(MaildeskSyncCase):
 
     def test_a_message_moved_away_and_back_keeps_following_outlook(self):
         self.sync_until_idle()
-        newest = self.control(
-            "GET", f"/mailboxes/{DEMO_EMAIL}/folders/inbox/messages?limit=2")["messages"]
+        newest = self.control("GET", f"/mailboxes/{DEMO_EMAIL}/folders/inbox/messages?limit=2")[
+            "messages"
+        ]
         round_trip, dropped = newest[0]["id"], newest[1]["id"]
         self.outlook("POST", f"/messages/{round_trip}/move", {"destination": "junkemail"})
         self.outlook("POST", f"/messages/{round_trip}/move", {"destination": "inbox"})
@@ -142,8 +172,9 @@ class TestSyncEngine(MaildeskSyncCase):
 
         # Outlook's stream no longer reports either of them: changes still arrive.
         for message_id in (round_trip, dropped):
-            self.outlook("PATCH", f"/messages/{message_id}",
-                         {"categories": ["VIP"], "isRead": True})
+            self.outlook(
+                "PATCH", f"/messages/{message_id}", {"categories": ["VIP"], "isRead": True}
+            )
         self.make_due()
         self.sync_until_idle()
         self.assert_mirror_equals_truth()
@@ -152,8 +183,9 @@ class TestSyncEngine(MaildeskSyncCase):
     def test_expired_state_in_the_middle_of_the_backfill_round(self):
         self.sync_into_backfill()
         self.assertTrue(self.inbox.sudo().backfill_link)
-        gone = self.control(
-            "GET", f"/mailboxes/{DEMO_EMAIL}/folders/inbox/messages?limit=1")["messages"][0]
+        gone = self.control("GET", f"/mailboxes/{DEMO_EMAIL}/folders/inbox/messages?limit=1")[
+            "messages"
+        ][0]
         self.outlook("DELETE", f"/messages/{gone['id']}")
         self.outlook("POST", f"/folders/{self.inbox.remote_id}/expire-delta")
         self.sync_until_idle()
@@ -169,8 +201,11 @@ class TestSyncEngine(MaildeskSyncCase):
         # Inbox are both due, so at most two steps.
         for _step in range(2):
             self.sync_step()
-            arrived = self.env["maildesk.message"].sudo().search(
-                [("remote_id", "=", fresh["id"]), ("folder_id", "=", self.inbox.id)])
+            arrived = (
+                self.env["maildesk.message"]
+                .sudo()
+                .search([("remote_id", "=", fresh["id"]), ("folder_id", "=", self.inbox.id)])
+            )
             if arrived:
                 break
         self.assertTrue(arrived, "new mail does not wait for the backfill")

@@ -17,8 +17,10 @@ ENGINE_LOGGER = "odoo.addons.maildesk.models.maildesk_sync_engine"
 class TestSyncRecovery(MaildeskSyncCase):
     def test_a_full_round_that_failed_on_its_first_page_still_loads_everything(self):
         FolderSync = type(self.env["maildesk.folder.sync"])
-        with patch.object(FolderSync, "_backfill_page", side_effect=RuntimeError("boom")), \
-                self.assertLogs(ENGINE_LOGGER, "ERROR"):
+        with (
+            patch.object(FolderSync, "_backfill_page", side_effect=RuntimeError("boom")),
+            self.assertLogs(ENGINE_LOGGER, "ERROR"),
+        ):
             self.run_sync_workers()
         self.assertEqual(self.inbox.sync_state, "error")
         self.assertLess(len(self.mirror(self.inbox)), len(self.truth(self.inbox)))
@@ -43,11 +45,14 @@ class TestSyncRecovery(MaildeskSyncCase):
             if not clashes:
                 clashes.append(folder.id)
                 raise psycopg2.errors.SerializationFailure(
-                    "could not serialize access due to concurrent update")
+                    "could not serialize access due to concurrent update"
+                )
             return rewrite_tags(page, folder, plan)
 
-        with patch.object(SyncPage, "_rewrite_tags", clash_once), \
-                self.assertNoLogs(ENGINE_LOGGER, "ERROR"):
+        with (
+            patch.object(SyncPage, "_rewrite_tags", clash_once),
+            self.assertNoLogs(ENGINE_LOGGER, "ERROR"),
+        ):
             self.run_sync_workers()
         self.assertTrue(clashes)
         folders = self.account.folder_ids.filtered("sync_enabled")
@@ -66,11 +71,14 @@ class TestSyncRecovery(MaildeskSyncCase):
             if not clashes:
                 clashes.append(True)
                 raise psycopg2.errors.SerializationFailure(
-                    "could not serialize access due to concurrent update")
+                    "could not serialize access due to concurrent update"
+                )
             return claim_tree(engine)
 
-        with patch.object(Engine, "_sync_next_folder_tree", clash_once), \
-                self.assertNoLogs(ENGINE_LOGGER, "ERROR"):
+        with (
+            patch.object(Engine, "_sync_next_folder_tree", clash_once),
+            self.assertNoLogs(ENGINE_LOGGER, "ERROR"),
+        ):
             self.run_sync_workers()
         self.assertTrue(clashes)
         self.sync_until_idle()
@@ -82,12 +90,14 @@ class TestSyncRecovery(MaildeskSyncCase):
         def being_synced(account):
             # What PostgreSQL answers once the worker holding these rows commits.
             raise psycopg2.errors.SerializationFailure(
-                "could not serialize access due to concurrent update")
+                "could not serialize access due to concurrent update"
+            )
 
         server = self.account.sudo().incoming_server_ids
-        with patch.object(Account, "_request_sync", being_synced), \
-                self.assertLogs("odoo.addons.maildesk.models.fetchmail_server",
-                                logging.INFO) as logs:
+        with (
+            patch.object(Account, "_request_sync", being_synced),
+            self.assertLogs("odoo.addons.maildesk.models.fetchmail_server", logging.INFO) as logs,
+        ):
             self.env["fetchmail.server"].sudo().browse(server.ids)._fetch_mails()
         self.assertIn("being synced right now", "\n".join(logs.output))
 

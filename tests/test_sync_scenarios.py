@@ -65,12 +65,16 @@ class TestSyncScenarios(MaildeskSyncCase):
     def second_mailbox(self):
         """Another Outlook mailbox, signed in and confirmed on its own MailDesk account,
         with its folders fetched."""
-        self.control("POST", "/users", {"email": OTHER_EMAIL, "display_name": "Megan",
-                                        "password": "megan"})
+        self.control(
+            "POST", "/users", {"email": OTHER_EMAIL, "display_name": "Megan", "password": "megan"}
+        )
         for number in range(3):
             self.deliver(email=OTHER_EMAIL, subject="For Megan %d" % number)
-        account = self.env["maildesk.account"].with_user(self.owner).create({
-            "name": "Megan's mailbox", "email": OTHER_EMAIL})
+        account = (
+            self.env["maildesk.account"]
+            .with_user(self.owner)
+            .create({"name": "Megan's mailbox", "email": OTHER_EMAIL})
+        )
         self.control("POST", "/settings", {"auto_consent_user": OTHER_EMAIL})
         self.authorize(account=account)
         self.control("POST", "/settings", {"auto_consent_user": DEMO_EMAIL})
@@ -81,24 +85,31 @@ class TestSyncScenarios(MaildeskSyncCase):
 
     def test_history_months_leaves_older_mail_in_outlook(self):
         self.account.history_months = 1
-        old = [self.deliver(subject="From the old days %d" % number,
-                            received="2021-0%d-15T10:00:00Z" % (number + 1))
-               for number in range(3)]
-        stray_old = self.deliver(subject="Old, filed as junk", folder="junkemail",
-                                 received="2020-05-01T10:00:00Z")
+        old = [
+            self.deliver(
+                subject="From the old days %d" % number,
+                received="2021-0%d-15T10:00:00Z" % (number + 1),
+            )
+            for number in range(3)
+        ]
+        stray_old = self.deliver(
+            subject="Old, filed as junk", folder="junkemail", received="2020-05-01T10:00:00Z"
+        )
         young = self.deliver(subject="This week")
         self.sync_until_idle()
         cutoff = fields.Datetime.now() - relativedelta(months=1)
         self.assertEqual(self.inbox.sync_state, "incremental")
         self.assertEqual(self.inbox.backfill_progress, 100)
-        self.assertGreater(len(self.truth(self.inbox)), len(self.truth(self.inbox, cutoff)),
-                           "the demo Inbox must hold mail older than a month")
+        self.assertGreater(
+            len(self.truth(self.inbox)),
+            len(self.truth(self.inbox, cutoff)),
+            "the demo Inbox must hold mail older than a month",
+        )
         self.assert_mirror_equals_truth(received_since=cutoff)
 
         # Later changes still apply, and old mail stays out even when Outlook sends it
         # whole again (a flag change) or it moves into a synced folder.
-        self.outlook("PATCH", f"/messages/{young['id']}", {"isRead": True,
-                                                          "categories": ["VIP"]})
+        self.outlook("PATCH", f"/messages/{young['id']}", {"isRead": True, "categories": ["VIP"]})
         self.outlook("PATCH", f"/messages/{old[0]['id']}", {"flag": "flagged"})
         self.outlook("PATCH", f"/messages/{old[1]['id']}", {"isRead": True})
         self.outlook("POST", f"/messages/{stray_old['id']}/move", {"destination": "inbox"})
@@ -109,8 +120,9 @@ class TestSyncScenarios(MaildeskSyncCase):
         self.assert_mirror_equals_truth(received_since=cutoff)
         Message = self.env["maildesk.message"].sudo()
         self.assertTrue(Message.search([("remote_id", "=", fresh["id"])]))
-        self.assertFalse(Message.search([("remote_id", "in", [m["id"] for m in old]
-                                          + [stray_old["id"]])]))
+        self.assertFalse(
+            Message.search([("remote_id", "in", [m["id"] for m in old] + [stray_old["id"]])])
+        )
         self.assertEqual(self.inbox.sync_state, "incremental")
 
     def test_an_expired_access_token_is_refreshed_mid_sync(self):
@@ -120,8 +132,11 @@ class TestSyncScenarios(MaildeskSyncCase):
         self.sync_until_idle()
         log = self.requests_log()
         self.assertGreaterEqual(log["by_status"].get("401", 0), 1, "the old token was refused")
-        self.assertLessEqual(log["by_endpoint"].get("POST /{tenant}/oauth2/v2.0/token", 0), 2,
-                             "one refresh, not one per request")
+        self.assertLessEqual(
+            log["by_endpoint"].get("POST /{tenant}/oauth2/v2.0/token", 0),
+            2,
+            "one refresh, not one per request",
+        )
         folders = self.account.folder_ids.filtered("sync_enabled")
         self.assertEqual(folders.mapped("last_error"), [False] * len(folders))
         self.assertEqual(self.account.state, "active")
@@ -167,22 +182,26 @@ class TestSyncScenarios(MaildeskSyncCase):
             self.outlook("POST", f"/messages/{message_id}/move", {"destination": "junkemail"})
         # More refusals than the batch's own retries absorb: the page and its cursor are
         # kept, and the ids not looked up yet wait for the folder's next page.
-        self.control("POST", "/faults", {"kind": "429", "count": 45, "retry_after": 1,
-                                         "path_contains": "/me/messages/"})
+        self.control(
+            "POST",
+            "/faults",
+            {"kind": "429", "count": 45, "retry_after": 1, "path_contains": "/me/messages/"},
+        )
         self.control("DELETE", "/requests")
         self.make_due()
         self.sync_until_idle(wait_throttled=True)
         log = self.requests_log()
-        self.assertEqual(len([entry for entry in log["recent"]
-                              if entry["in_batch"] and entry["status"] == 429]), 45)
+        self.assertEqual(
+            len([entry for entry in log["recent"] if entry["in_batch"] and entry["status"] == 429]),
+            45,
+        )
         self.assertTrue(self.inbox.sudo().pending_removed_ids)
         self.make_due()
         self.sync_until_idle(wait_throttled=True)
         self.assertEqual(self.control("GET", "/faults")["faults"], [])
         self.assertFalse(self.inbox.sudo().pending_removed_ids)
         self.assertEqual(self.inbox.sudo().round_no, 1, "no full re-read for a storm")
-        self.assertFalse(self.env["maildesk.message"].sudo().search(
-            [("remote_id", "in", moved)]))
+        self.assertFalse(self.env["maildesk.message"].sudo().search([("remote_id", "in", moved)]))
         self.assert_mirror_equals_truth()
 
     def test_a_long_throttling_storm_on_lookups_ends_equal(self):
@@ -192,8 +211,11 @@ class TestSyncScenarios(MaildeskSyncCase):
             self.outlook("POST", f"/messages/{message_id}/move", {"destination": "junkemail"})
         # Longer than Graph keeps a stream's generations: the cursor still moves on with
         # every page, so the storm never costs a full re-read; the lookups wait it out.
-        self.control("POST", "/faults", {"kind": "429", "count": 400, "retry_after": 1,
-                                         "path_contains": "/me/messages/"})
+        self.control(
+            "POST",
+            "/faults",
+            {"kind": "429", "count": 400, "retry_after": 1, "path_contains": "/me/messages/"},
+        )
         for _cycle in range(3):
             self.make_due()
             self.sync_until_idle(wait_throttled=True)
@@ -201,15 +223,15 @@ class TestSyncScenarios(MaildeskSyncCase):
         self.control("DELETE", "/faults")
         self.make_due()
         self.sync_until_idle(wait_throttled=True)
-        self.assertFalse(self.env["maildesk.message"].sudo().search(
-            [("remote_id", "in", moved)]))
+        self.assertFalse(self.env["maildesk.message"].sudo().search([("remote_id", "in", moved)]))
         self.assertEqual(self.inbox.sudo().round_no, 1)
         self.assert_mirror_equals_truth()
 
     def test_a_new_full_round_sweeps_old_mail_gone_meanwhile(self):
         self.sync_until_idle()
-        inbox = self.control("GET", f"/mailboxes/{DEMO_EMAIL}/folders/inbox/messages"
-                                    "?limit=1000")["messages"]
+        inbox = self.control(
+            "GET", f"/mailboxes/{DEMO_EMAIL}/folders/inbox/messages" "?limit=1000"
+        )["messages"]
         # Older than the watch window: only the backfill round ever returned them.
         deleted, moved = inbox[-1]["id"], inbox[-2]["id"]
         self.outlook("DELETE", f"/messages/{deleted}")
@@ -218,18 +240,25 @@ class TestSyncScenarios(MaildeskSyncCase):
         self.make_due()
         self.sync_until_idle()
         self.assertEqual(self.inbox.sudo().round_no, 2)
-        self.assertFalse(self.env["maildesk.message"].sudo().search(
-            [("remote_id", "in", [deleted, moved])]))
+        self.assertFalse(
+            self.env["maildesk.message"].sudo().search([("remote_id", "in", [deleted, moved])])
+        )
         self.assert_mirror_equals_truth()
 
     def test_throttled_delta_requests_end_equal(self):
-        self.control("POST", "/faults", {"kind": "429", "count": 8, "retry_after": 1,
-                                         "path_contains": "/messages/delta"})
+        self.control(
+            "POST",
+            "/faults",
+            {"kind": "429", "count": 8, "retry_after": 1, "path_contains": "/messages/delta"},
+        )
         self.sync_until_idle(wait_throttled=True)
         self.assertEqual(self.control("GET", "/faults")["faults"], [])
         self.outlook("PATCH", f"/messages/{self.newest(1)[0]['id']}", {"flag": "flagged"})
-        self.control("POST", "/faults", {"kind": "503", "count": 3, "retry_after": 1,
-                                         "path_contains": "/messages/delta"})
+        self.control(
+            "POST",
+            "/faults",
+            {"kind": "503", "count": 3, "retry_after": 1, "path_contains": "/messages/delta"},
+        )
         self.make_due()
         self.sync_until_idle(wait_throttled=True)
         self.assert_mirror_equals_truth()
@@ -238,9 +267,17 @@ class TestSyncScenarios(MaildeskSyncCase):
         other = self.second_mailbox()
         accounts = self.account | other
         self.sync_until_idle(accounts=accounts)
-        self.control("POST", "/faults", {"kind": "429", "count": 50, "retry_after": 120,
-                                         "mailbox": DEMO_EMAIL,
-                                         "path_contains": self.inbox.remote_id})
+        self.control(
+            "POST",
+            "/faults",
+            {
+                "kind": "429",
+                "count": 50,
+                "retry_after": 120,
+                "mailbox": DEMO_EMAIL,
+                "path_contains": self.inbox.remote_id,
+            },
+        )
         self.deliver(subject="Held back by Outlook")
         self.deliver(subject="Sent meanwhile", folder="sentitems")
         self.deliver(email=OTHER_EMAIL, subject="Megan's news")
@@ -250,11 +287,13 @@ class TestSyncScenarios(MaildeskSyncCase):
         self.assertGreaterEqual(self.inbox.retry_after, started + timedelta(seconds=100))
         self.assertIn("slow down", self.inbox.last_error)
         Message = self.env["maildesk.message"].sudo()
-        self.assertTrue(Message.search([("folder_id", "=", self.sent.id),
-                                        ("subject", "=", "Sent meanwhile")]))
+        self.assertTrue(
+            Message.search([("folder_id", "=", self.sent.id), ("subject", "=", "Sent meanwhile")])
+        )
         other_inbox = self.folder("inbox", other)
-        self.assertTrue(Message.search([("folder_id", "=", other_inbox.id),
-                                        ("subject", "=", "Megan's news")]))
+        self.assertTrue(
+            Message.search([("folder_id", "=", other_inbox.id), ("subject", "=", "Megan's news")])
+        )
         self.assertFalse(other_inbox.retry_after)
         self.assertFalse(Message.search([("subject", "=", "Held back by Outlook")]))
 
@@ -273,11 +312,18 @@ class TestSyncScenarios(MaildeskSyncCase):
         started = time.monotonic()
         self.sync_until_idle()
         elapsed = time.monotonic() - started
-        pages = [entry for entry in self.requests_log()["recent"]
-                 if entry["endpoint"].endswith("/messages/delta")]
-        _logger.info("MailDesk sync of a 20,000-message folder: %.1f s, %d delta pages, "
-                     "%.1f s of it Graph answering them", elapsed, len(pages),
-                     sum(entry["duration_ms"] for entry in pages) / 1000)
+        pages = [
+            entry
+            for entry in self.requests_log()["recent"]
+            if entry["endpoint"].endswith("/messages/delta")
+        ]
+        _logger.info(
+            "MailDesk sync of a 20,000-message folder: %.1f s, %d delta pages, "
+            "%.1f s of it Graph answering them",
+            elapsed,
+            len(pages),
+            sum(entry["duration_ms"] for entry in pages) / 1000,
+        )
         self.assertEqual(self.inbox.local_count, 20000)
         self.assertEqual(self.inbox.backfill_progress, 100)
         self.assert_mirror_equals_truth()
@@ -286,8 +332,11 @@ class TestSyncScenarios(MaildeskSyncCase):
     def test_meeting_items_and_odd_mail_are_kept_and_never_stop_the_folder(self):
         drafts = self.folder("drafts")
         drafts.sync_enabled = True
-        edges = self.deliver(subject="From the edges of time", received="0001-01-01T00:00:00Z",
-                             sent="9999-12-31T23:59:59Z")
+        edges = self.deliver(
+            subject="From the edges of time",
+            received="0001-01-01T00:00:00Z",
+            sent="9999-12-31T23:59:59Z",
+        )
         with self.warnings_logged() as records:
             self.sync_until_idle()
         self.assert_mirror_equals_truth()
@@ -299,13 +348,14 @@ class TestSyncScenarios(MaildeskSyncCase):
         self.assertLessEqual(max(per_message.values(), default=0), 1, per_message)
 
         Message = self.env["maildesk.message"].sudo()
-        truth = self.control("GET", f"/mailboxes/{DEMO_EMAIL}/folders/inbox/messages"
-                                    "?limit=1000")["messages"]
+        truth = self.control(
+            "GET", f"/mailboxes/{DEMO_EMAIL}/folders/inbox/messages" "?limit=1000"
+        )["messages"]
         mirrored = {m.remote_id: m for m in Message.search([("folder_id", "=", self.inbox.id)])}
         kinds = {m["id"]: m["kind"] for m in truth}
         self.assertEqual(
-            {remote_id: mirrored[remote_id].message_kind or "message" for remote_id in kinds},
-            kinds)
+            {remote_id: mirrored[remote_id].message_kind or "message" for remote_id in kinds}, kinds
+        )
         self.assertEqual(Counter(kinds.values())["eventMessageRequest"], 3)
 
         def by_message_id(message_id):
@@ -322,15 +372,18 @@ class TestSyncScenarios(MaildeskSyncCase):
         epoch = by_message_id("<odd.epoch@legacy-mailer.example>")
         self.assertEqual(epoch.received_date, datetime(1970, 1, 1))
         self.assertEqual(epoch.sent_date, datetime(1601, 1, 1))
-        self.assertEqual(by_message_id("<odd.future@wingtip.example>").received_date,
-                         datetime(2099, 1, 1, 8, 0))
+        self.assertEqual(
+            by_message_id("<odd.future@wingtip.example>").received_date, datetime(2099, 1, 1, 8, 0)
+        )
         rtl = by_message_id("<odd.rtl-cjk@example.ae>")
         self.assertEqual(rtl.subject, "שלום — مرحبا — 你好 🎉🌍")
         self.assertEqual(rtl.from_name, "محمد عبد الله")
         self.assertEqual(by_message_id("<odd.no-subject@contoso.com>").subject, "")
         edge = Message.search([("remote_id", "=", edges["id"])])
-        self.assertEqual((edge.received_date, edge.sent_date),
-                         (datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59, 59)))
+        self.assertEqual(
+            (edge.received_date, edge.sent_date),
+            (datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59, 59)),
+        )
         empty_draft = by_message_id("<odd.empty-draft@maildesk.example>")
         self.assertEqual(empty_draft.folder_id, drafts)
         self.assertFalse(empty_draft.from_address or empty_draft.to_recipients)
@@ -339,8 +392,10 @@ class TestSyncScenarios(MaildeskSyncCase):
     def rpc(self, login, model, method, *args, **kwargs):
         """``model.method(*args, **kwargs)`` over JSON-RPC, as the web client calls it."""
         self.authenticate(login, login.ljust(8, "x"))
-        return self.make_jsonrpc_request("/web/dataset/call_kw", {
-            "model": model, "method": method, "args": list(args), "kwargs": kwargs})
+        return self.make_jsonrpc_request(
+            "/web/dataset/call_kw",
+            {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
+        )
 
     def assertRpcAccessError(self, login, model, method, *args, **kwargs):
         with self.assertRaises(JsonRpcException) as caught:
@@ -356,10 +411,12 @@ class TestSyncScenarios(MaildeskSyncCase):
         new_test_user(self.env, "md_boss", groups="maildesk.group_maildesk_manager")
         models = ("maildesk.folder", "maildesk.message", "maildesk.tag")
         for model in models:
-            self.assertTrue(self.rpc("md_owner", model, "search_read", [], fields=["id"],
-                                     limit=5), model)
-            self.assertEqual(self.rpc("md_other", model, "search_read", [], fields=["id"]),
-                             [], model)
+            self.assertTrue(
+                self.rpc("md_owner", model, "search_read", [], fields=["id"], limit=5), model
+            )
+            self.assertEqual(
+                self.rpc("md_other", model, "search_read", [], fields=["id"]), [], model
+            )
 
         self.account.write({"is_shared": True, "access_user_ids": [(4, other.id)]})
         for model in models:
@@ -388,8 +445,11 @@ class TestSyncScenarios(MaildeskSyncCase):
         self.assertEqual(self.requests_log()["total"], 0)
         self.assertEqual(Message.search_count([("account_id", "=", self.account.id)]), count)
         self.assertEqual(
-            self.env["maildesk.message"].with_user(self.owner).search_count(
-                [("folder_id", "=", self.inbox.id)]), self.inbox.local_count)
+            self.env["maildesk.message"]
+            .with_user(self.owner)
+            .search_count([("folder_id", "=", self.inbox.id)]),
+            self.inbox.local_count,
+        )
 
         self.account.active = True
         self.time_passes()
@@ -408,16 +468,19 @@ class TestSyncScenarios(MaildeskSyncCase):
         account_id = self.account.id
         self.account.unlink()
         for model in models:
-            self.assertFalse(self.env[model].sudo().search_count(
-                [("account_id", "=", account_id)]), model)
+            self.assertFalse(
+                self.env[model].sudo().search_count([("account_id", "=", account_id)]), model
+            )
 
     def test_a_reimported_message_is_replaced_not_doubled(self):
         self.sync_into_backfill()
-        oldest = self.control("GET", f"/mailboxes/{DEMO_EMAIL}/folders/inbox/messages"
-                                     "?limit=1000")["messages"][-1]
+        oldest = self.control(
+            "GET", f"/mailboxes/{DEMO_EMAIL}/folders/inbox/messages" "?limit=1000"
+        )["messages"][-1]
         newest = self.newest(1)[0]
-        self.outlook("PATCH", f"/messages/{newest['id']}", {"categories": ["Red category"],
-                                                           "isRead": True})
+        self.outlook(
+            "PATCH", f"/messages/{newest['id']}", {"categories": ["Red category"], "isRead": True}
+        )
         # One re-imported before the backfill reached it, one already mirrored.
         before = self.outlook("POST", f"/messages/{oldest['id']}/reimport")
         self.sync_until_idle()
@@ -427,9 +490,12 @@ class TestSyncScenarios(MaildeskSyncCase):
         Message = self.env["maildesk.message"].sudo()
         for answer in (before, after):
             self.assertFalse(Message.search([("remote_id", "=", answer["old_id"])]))
-            replacement = Message.search([
-                ("folder_id", "=", self.inbox.id),
-                ("internet_message_id", "=", answer["message"]["internetMessageId"])])
+            replacement = Message.search(
+                [
+                    ("folder_id", "=", self.inbox.id),
+                    ("internet_message_id", "=", answer["message"]["internetMessageId"]),
+                ]
+            )
             self.assertEqual(replacement.remote_id, answer["message"]["id"])
         self.assertEqual(replacement.tag_ids.mapped("name"), ["Red category"])
         self.assertTrue(replacement.is_read)
@@ -465,14 +531,16 @@ class TestSyncScenarios(MaildeskSyncCase):
         for group in (warm, small, large):
             self.outlook("POST", f"/messages/{group[0]}/move", {"destination": "archive"})
             for message_id in group[1:]:
-                self.outlook("POST", f"/messages/{message_id}/move",
-                             {"destination": "junkemail"})
+                self.outlook("POST", f"/messages/{message_id}/move", {"destination": "junkemail"})
         applier = self.env["maildesk.sync.page"].sudo()
 
         def page(removed):
-            return DeltaPage(messages=[], removed=[{"id": message_id, "reason": "deleted"}
-                                                   for message_id in removed],
-                             cursor="x", is_final=False)
+            return DeltaPage(
+                messages=[],
+                removed=[{"id": message_id, "reason": "deleted"} for message_id in removed],
+                cursor="x",
+                is_final=False,
+            )
 
         def batches():
             return self.requests_log()["by_endpoint"].get("POST /v1.0/$batch", 0)
@@ -489,7 +557,13 @@ class TestSyncScenarios(MaildeskSyncCase):
         self.assertEqual(queries[0], queries[1], "queries for 5 vs 65 removals: %s" % queries)
         self.assertLessEqual(queries[1], 8)
         self.assertEqual(round_trips, [1, 4])
-        self.assertFalse(self.env["maildesk.message"].sudo().search(
-            [("remote_id", "in", small[1:] + large[1:])]))
-        self.assertEqual(self.env["maildesk.message"].sudo().search(
-            [("remote_id", "in", [small[0], large[0]])]).folder_id, archive)
+        self.assertFalse(
+            self.env["maildesk.message"].sudo().search([("remote_id", "in", small[1:] + large[1:])])
+        )
+        self.assertEqual(
+            self.env["maildesk.message"]
+            .sudo()
+            .search([("remote_id", "in", [small[0], large[0]])])
+            .folder_id,
+            archive,
+        )

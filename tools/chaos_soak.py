@@ -61,12 +61,25 @@ LOG_DIR = odoo_env.RUN_DIR / "logs"
 BASE_URL = "http://127.0.0.1:8069"
 CALLBACK_PATH = "/maildesk/oauth/callback"
 CATEGORIES = ("Red category", "Blue category", "VIP", "Soak")
-SENDERS = ("alice@contoso.example", "bob@fabrikam.example", "Carol <carol@wingtip.example>",
-           "dave@northwind.example")
+SENDERS = (
+    "alice@contoso.example",
+    "bob@fabrikam.example",
+    "Carol <carol@wingtip.example>",
+    "dave@northwind.example",
+)
 # Weights of the Outlook-side operations.
 OPERATION_WEIGHTS = {
-    "deliver": 14, "read": 14, "flag": 9, "categorize": 9, "move": 16, "move_back": 4,
-    "delete": 7, "reimport": 6, "folder_create": 5, "folder_rename": 5, "folder_move": 5,
+    "deliver": 14,
+    "read": 14,
+    "flag": 9,
+    "categorize": 9,
+    "move": 16,
+    "move_back": 4,
+    "delete": 7,
+    "reimport": 6,
+    "folder_create": 5,
+    "folder_rename": 5,
+    "folder_move": 5,
     "folder_delete": 4,
 }
 MAX_CUSTOM_FOLDERS = 16
@@ -85,19 +98,28 @@ def say(text=""):
 
 # Odoo, as a user and as the Fetch Now button drive it.
 
+
 class OdooSide:
     """The soak database seen from the driver: setup, Fetch Now, and the mirror's state."""
 
     def __init__(self, database):
         self.database = database
-        odoo.tools.config.parse_config([
-            "--addons-path", odoo_env.addons_path(),
-            "--data-dir", str(odoo_env.RUN_DIR / "data"),
-            *odoo_env.db_args(),
-            "--database", database,
-            "--logfile", str(LOG_DIR / "soak-driver.log"),
-            "--log-level", "info",
-        ], setup_logging=True)
+        odoo.tools.config.parse_config(
+            [
+                "--addons-path",
+                odoo_env.addons_path(),
+                "--data-dir",
+                str(odoo_env.RUN_DIR / "data"),
+                *odoo_env.db_args(),
+                "--database",
+                database,
+                "--logfile",
+                str(LOG_DIR / "soak-driver.log"),
+                "--log-level",
+                "info",
+            ],
+            setup_logging=True,
+        )
         self.registry = odoo.modules.registry.Registry(database)
         self.account_id = None
         self.server_id = None
@@ -111,12 +133,19 @@ class OdooSide:
         """Configure OAuth, create and authorize the account, confirm both mail servers,
         fetch the folder tree and tick the synced folders, each step committed as the
         user's clicks would be."""
-        emulator.control("POST", "/apps", json={
-            "client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET,
-            "redirect_uris": [BASE_URL + CALLBACK_PATH], "display_name": "MailDesk",
-        })
-        emulator.control("POST", "/settings", json={"auto_consent": True,
-                                                    "auto_consent_user": DEMO_EMAIL})
+        emulator.control(
+            "POST",
+            "/apps",
+            json={
+                "client_id": DEMO_CLIENT_ID,
+                "client_secret": DEMO_CLIENT_SECRET,
+                "redirect_uris": [BASE_URL + CALLBACK_PATH],
+                "display_name": "MailDesk",
+            },
+        )
+        emulator.control(
+            "POST", "/settings", json={"auto_consent": True, "auto_consent_user": DEMO_EMAIL}
+        )
         with self.registry.cursor() as cr:
             env = self.env(cr)
             params = env["ir.config_parameter"]
@@ -138,21 +167,41 @@ class OdooSide:
             # (Confirming the incoming server turns Odoo's fetchmail cron back on, which is
             # right: for MailDesk servers it only wakes the workers, as Fetch Now does.)
             env["ir.cron"].search([("id", "not in", workers.ids)]).active = False
-            owner = env["res.users"].create({
-                "name": "Soak Owner", "login": "soak_owner", "email": "soak.owner@example.com",
-                "groups_id": [(6, 0, [env.ref("base.group_user").id,
-                                      env.ref("maildesk.group_maildesk_user").id])],
-            })
-            account = env["maildesk.account"].with_user(owner).create({
-                "name": "Soak mailbox", "email": DEMO_EMAIL, "sender_name": "Demo User",
-            })
+            owner = env["res.users"].create(
+                {
+                    "name": "Soak Owner",
+                    "login": "soak_owner",
+                    "email": "soak.owner@example.com",
+                    "groups_id": [
+                        (
+                            6,
+                            0,
+                            [
+                                env.ref("base.group_user").id,
+                                env.ref("maildesk.group_maildesk_user").id,
+                            ],
+                        )
+                    ],
+                }
+            )
+            account = (
+                env["maildesk.account"]
+                .with_user(owner)
+                .create(
+                    {
+                        "name": "Soak mailbox",
+                        "email": DEMO_EMAIL,
+                        "sender_name": "Demo User",
+                    }
+                )
+            )
             self.owner_id, self.account_id = owner.id, account.id
             auth_url = account.action_authorize()["url"]
-        answer = requests.get(auth_url, allow_redirects=False, verify=emulator.ca_file,
-                              timeout=30)
+        answer = requests.get(auth_url, allow_redirects=False, verify=emulator.ca_file, timeout=30)
         if answer.status_code != 302:
-            raise SoakError("sign-in did not redirect: %s %s" % (answer.status_code,
-                                                                 answer.text[:300]))
+            raise SoakError(
+                "sign-in did not redirect: %s %s" % (answer.status_code, answer.text[:300])
+            )
         callback = urlsplit(answer.headers["Location"])
         query = {key: values[0] for key, values in parse_qs(callback.query).items()}
         with self.registry.cursor() as cr:
@@ -166,22 +215,30 @@ class OdooSide:
             account = env["maildesk.account"].browse(self.account_id)
             # As the two server forms leave them (their onchanges zero the port and
             # copy the address into from_filter), then Test & Confirm and Test.
-            incoming = env["fetchmail.server"].create({
-                "name": "Outlook", "server_type": "maildesk_graph", "port": 0,
-                "maildesk_account_id": account.id,
-            })
+            incoming = env["fetchmail.server"].create(
+                {
+                    "name": "Outlook",
+                    "server_type": "maildesk_graph",
+                    "port": 0,
+                    "maildesk_account_id": account.id,
+                }
+            )
             incoming.button_confirm_login()
             self.server_id = incoming.id
-            env["ir.mail_server"].create({
-                "name": "Outlook", "smtp_authentication": "maildesk_graph",
-                "maildesk_account_id": account.id,
-            }).test_smtp_connection()
+            env["ir.mail_server"].create(
+                {
+                    "name": "Outlook",
+                    "smtp_authentication": "maildesk_graph",
+                    "maildesk_account_id": account.id,
+                }
+            ).test_smtp_connection()
         with self.registry.cursor() as cr:
             env = self.env(cr)
             account = env["maildesk.account"].with_user(self.owner_id).browse(self.account_id)
             if account.state != "active":
-                raise SoakError("the account is %s after setup: %s" % (account.state,
-                                                                      account.last_error))
+                raise SoakError(
+                    "the account is %s after setup: %s" % (account.state, account.last_error)
+                )
             account.action_fetch_folders()
             folders = account.folder_ids.filtered(lambda f: f.complete_name in SYNCED_PATHS)
             if sorted(folders.mapped("complete_name")) != sorted(SYNCED_PATHS):
@@ -213,17 +270,23 @@ class OdooSide:
         """``(account row, folder rows, mirror, database now)``, read in one transaction;
         the mirror as ``{folder id: {remote id: (is_read, is_flagged, sorted tag names)}}``."""
         with self.registry.cursor() as cr:
-            cr.execute("SELECT state, last_error, folders_due_date FROM maildesk_account "
-                       "WHERE id = %s", (self.account_id,))
+            cr.execute(
+                "SELECT state, last_error, folders_due_date FROM maildesk_account " "WHERE id = %s",
+                (self.account_id,),
+            )
             account = cr.dictfetchone()
-            cr.execute("""
+            cr.execute(
+                """
                 SELECT id, remote_id, complete_name, sync_enabled, sync_state, local_count,
                        watch_due_date, retry_after, last_error, is_search_folder
                   FROM maildesk_folder WHERE account_id = %s ORDER BY complete_name
-            """, (self.account_id,))
+            """,
+                (self.account_id,),
+            )
             folders = cr.dictfetchall()
             mirror = collections.defaultdict(dict)
-            cr.execute("""
+            cr.execute(
+                """
                 SELECT m.folder_id, m.remote_id, m.is_read, m.is_flagged,
                        array_remove(array_agg(t.name ORDER BY t.name), NULL)
                   FROM maildesk_message m
@@ -231,7 +294,9 @@ class OdooSide:
                   LEFT JOIN maildesk_tag t ON t.id = r.tag_id
                  WHERE m.account_id = %s AND %s
                  GROUP BY m.id
-            """, (self.account_id, with_mirror))
+            """,
+                (self.account_id, with_mirror),
+            )
             for folder_id, remote_id, is_read, is_flagged, tags in cr.fetchall():
                 mirror[folder_id][remote_id] = (bool(is_read), bool(is_flagged), tuple(tags))
             cr.execute("SELECT now() at time zone 'UTC'")
@@ -251,18 +316,23 @@ class OdooSide:
                 continue
             due = not folder["watch_due_date"] or folder["watch_due_date"] <= now
             if folder["sync_state"] != "incremental" or due:
-                busy.append("%s %s%s" % (folder["complete_name"], folder["sync_state"],
-                                         " (due)" if due else ""))
+                busy.append(
+                    "%s %s%s"
+                    % (folder["complete_name"], folder["sync_state"], " (due)" if due else "")
+                )
         return "; ".join(busy) or None
 
     def waiting(self):
         """True when a synced folder waits on a Retry-After or an error backoff."""
         _account, folders, _mirror, now = self.snapshot(with_mirror=False)
-        return any(folder["sync_enabled"] and folder["retry_after"]
-                   and folder["retry_after"] > now for folder in folders)
+        return any(
+            folder["sync_enabled"] and folder["retry_after"] and folder["retry_after"] > now
+            for folder in folders
+        )
 
 
 # Two cron worker processes, killed and restarted.
+
 
 class Workers:
     """The cron worker processes: forked by tools/soak_worker.py, SIGKILLed, re-forked."""
@@ -283,10 +353,19 @@ class Workers:
         self.log_path.unlink(missing_ok=True)
         with open(self.log_path, "a", encoding="utf-8") as log:
             self.master = subprocess.Popen(
-                [sys.executable, str(odoo_env.REPO / "tools" / "soak_worker.py"),
-                 "--database", self.database, "--logfile", str(self.log_path)],
-                cwd=odoo_env.REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=log, text=True,
+                [
+                    sys.executable,
+                    str(odoo_env.REPO / "tools" / "soak_worker.py"),
+                    "--database",
+                    self.database,
+                    "--logfile",
+                    str(self.log_path),
+                ],
+                cwd=odoo_env.REPO,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
             )
         if self.master.stdout.readline().strip() != "ready":
             raise SoakError("the cron server did not start: see %s" % self.log_path)
@@ -320,11 +399,14 @@ class Workers:
     def in_step(self, index):
         """Whether the worker's connections are inside a sync transaction right now."""
         with self.odoo_side.registry.cursor() as cr:
-            cr.execute("""
+            cr.execute(
+                """
                 SELECT count(*) FROM pg_stat_activity
                  WHERE datname = %s AND application_name = %s
                    AND state IN ('active', 'idle in transaction') AND query ILIKE '%%maildesk%%'
-            """, (self.database, "odoo-%d" % self.pids[index]))
+            """,
+                (self.database, "odoo-%d" % self.pids[index]),
+            )
             return bool(cr.fetchone()[0])
 
     def kill(self, index, wait_for_step, restart_delay):
@@ -351,8 +433,11 @@ class Workers:
                 self.unexpected_exits.append(index + 1)
                 self.pids[index] = None
                 self.restart_at[index] = time.monotonic()
-            if self.pids[index] is None and self.restart_at[index] is not None \
-                    and time.monotonic() >= self.restart_at[index]:
+            if (
+                self.pids[index] is None
+                and self.restart_at[index] is not None
+                and time.monotonic() >= self.restart_at[index]
+            ):
                 self.spawn(index)
 
     def all_up(self):
@@ -379,6 +464,7 @@ class Workers:
 
 # Outlook, through the emulator's control API.
 
+
 def label(message):
     """A message in the operations log: its internetMessageId, the same on every run of a
     seed (re-imports keep it), then the tail of its id, which changes from run to run."""
@@ -403,11 +489,13 @@ class Outlook:
         self.internet_ids = {}
 
     def call(self, method, path, payload=None):
-        response = self.emulator.control(method, "/mailboxes/%s%s" % (DEMO_EMAIL, path),
-                                         json=payload)
+        response = self.emulator.control(
+            method, "/mailboxes/%s%s" % (DEMO_EMAIL, path), json=payload
+        )
         if response.status_code >= 500:
-            raise SoakError("emulator %s %s: %s %s" % (method, path, response.status_code,
-                                                      response.text[:300]))
+            raise SoakError(
+                "emulator %s %s: %s %s" % (method, path, response.status_code, response.text[:300])
+            )
         return response
 
     def folders(self):
@@ -415,18 +503,21 @@ class Outlook:
         outside the tree Graph lists)."""
         if self._folders is None:
             answer = self.call("GET", "/folders").json()["folders"]
-            self._folders = {folder["id"]: folder for folder in answer
-                             if folder["wellKnownName"] != "recoverableitemsdeletions"}
+            self._folders = {
+                folder["id"]: folder
+                for folder in answer
+                if folder["wellKnownName"] != "recoverableitemsdeletions"
+            }
         return self._folders
 
     def listing(self, folder_id):
         """``{id: message summary}`` of a folder, as Outlook has it now."""
         if folder_id not in self._listings:
             answer = self.call("GET", "/folders/%s/messages?limit=100000" % folder_id).json()
-            self._listings[folder_id] = {message["id"]: message
-                                         for message in answer["messages"]}
-            self.internet_ids.update((message["id"], message["internetMessageId"])
-                                     for message in answer["messages"])
+            self._listings[folder_id] = {message["id"]: message for message in answer["messages"]}
+            self.internet_ids.update(
+                (message["id"], message["internetMessageId"]) for message in answer["messages"]
+            )
         return self._listings[folder_id]
 
     def forget(self, *folder_ids):
@@ -438,8 +529,11 @@ class Outlook:
         self._listings = {}
 
     def well_known(self, name):
-        return next(folder_id for folder_id, folder in self.folders().items()
-                    if folder["wellKnownName"] == name)
+        return next(
+            folder_id
+            for folder_id, folder in self.folders().items()
+            if folder["wellKnownName"] == name
+        )
 
     # Every choice is made from lists in an order that does not depend on ids: the
     # emulator derives its ids from a per-run key, so the same seed picks by path and by
@@ -450,15 +544,21 @@ class Outlook:
 
     def mail_folders(self):
         """Folders that hold mail (search folders only show other folders' mail)."""
-        return self.by_path(folder_id for folder_id, folder in self.folders().items()
-                            if not folder["isSearchFolder"])
+        return self.by_path(
+            folder_id
+            for folder_id, folder in self.folders().items()
+            if not folder["isSearchFolder"]
+        )
 
     def synced_folders(self):
         return self.by_path(self.synced & set(self.folders()))
 
     def custom_folders(self):
-        return self.by_path(folder_id for folder_id, folder in self.folders().items()
-                            if not folder["wellKnownName"] and not folder["isSearchFolder"])
+        return self.by_path(
+            folder_id
+            for folder_id, folder in self.folders().items()
+            if not folder["wellKnownName"] and not folder["isSearchFolder"]
+        )
 
     def subtree(self, folder_id):
         folders = self.folders()
@@ -489,21 +589,28 @@ class Outlook:
 
     def pick_message(self, synced_only=False):
         """``(folder id, message)``: mostly from a synced folder, sometimes from any."""
-        pool = self.synced_folders() if synced_only or self.rng.random() < 0.75 \
+        pool = (
+            self.synced_folders()
+            if synced_only or self.rng.random() < 0.75
             else self.mail_folders()
+        )
         candidates = [folder_id for folder_id in pool if self.listing(folder_id)]
         if not candidates:
             return None, None
         folder_id = self.rng.choice(candidates)
-        messages = sorted(self.listing(folder_id).values(),
-                          key=lambda message: (message["internetMessageId"],
-                                               message["receivedDateTime"]))
+        messages = sorted(
+            self.listing(folder_id).values(),
+            key=lambda message: (message["internetMessageId"], message["receivedDateTime"]),
+        )
         return folder_id, self.rng.choice(messages)
 
     def destination(self, source):
         """Another folder, synced or not, one time in two each."""
-        pool = self.synced_folders() if self.rng.random() < 0.5 \
+        pool = (
+            self.synced_folders()
+            if self.rng.random() < 0.5
             else [f for f in self.mail_folders() if f not in self.synced]
+        )
         pool = [folder_id for folder_id in pool if folder_id != source]
         return self.rng.choice(pool) if pool else None
 
@@ -517,8 +624,12 @@ class Outlook:
                 self.counter += 1
                 self.done[kind] += 1
                 # Wall-clock UTC, as the workers' log and the request trace have it.
-                line = "%s #%d %s %s" % (datetime.now(timezone.utc).strftime("%H:%M:%S.%f")[:-3],
-                                         self.counter, kind, description)
+                line = "%s #%d %s %s" % (
+                    datetime.now(timezone.utc).strftime("%H:%M:%S.%f")[:-3],
+                    self.counter,
+                    kind,
+                    description,
+                )
                 self.log.append(line)
                 return line
         raise SoakError("no operation could be applied 20 times in a row")
@@ -543,8 +654,10 @@ class Outlook:
         }
         if self.rng.random() < 0.2:
             # Older than the watch stream's window: only a full round or the delta sees it.
-            payload["received"] = "2019-%02d-%02dT10:00:00Z" % (self.rng.randint(1, 12),
-                                                                self.rng.randint(1, 28))
+            payload["received"] = "2019-%02d-%02dT10:00:00Z" % (
+                self.rng.randint(1, 12),
+                self.rng.randint(1, 28),
+            )
         response = self.call("POST", "/messages", payload)
         if response.status_code >= 300:
             return None
@@ -567,12 +680,16 @@ class Outlook:
         return self._change(lambda message: {"isRead": not message["isRead"]})
 
     def _op_flag(self):
-        return self._change(lambda message: {
-            "flag": self.rng.choice(("flagged", "notFlagged", "complete"))})
+        return self._change(
+            lambda message: {"flag": self.rng.choice(("flagged", "notFlagged", "complete"))}
+        )
 
     def _op_categorize(self):
-        return self._change(lambda message: {
-            "categories": self.rng.sample(CATEGORIES, self.rng.choice((0, 1, 1, 2, 3)))})
+        return self._change(
+            lambda message: {
+                "categories": self.rng.sample(CATEGORIES, self.rng.choice((0, 1, 1, 2, 3)))
+            }
+        )
 
     def _move(self, message_id, source, target):
         answer = self.call("POST", "/messages/%s/move" % message_id, {"destination": target})
@@ -594,13 +711,14 @@ class Outlook:
             return None
         if not self._move(message["id"], target, folder_id):
             raise SoakError("could not move %s back" % message["id"])
-        return "%s %s -> %s -> back" % (label(message), self.path(folder_id),
-                                        self.path(target))
+        return "%s %s -> %s -> back" % (label(message), self.path(folder_id), self.path(target))
 
     def _op_delete(self):
         folder_id, message = self.pick_message()
-        if message is None or \
-                self.call("DELETE", "/messages/%s" % message["id"]).status_code >= 300:
+        if (
+            message is None
+            or self.call("DELETE", "/messages/%s" % message["id"]).status_code >= 300
+        ):
             return None
         self.forget(folder_id)
         return "%s from %s" % (label(message), self.path(folder_id))
@@ -622,8 +740,13 @@ class Outlook:
         return self.folders()[self.well_known("inbox")]["parentFolderId"]
 
     def _parents(self):
-        return [*self.custom_folders(), self.well_known("inbox"), self.well_known("archive"),
-                self.well_known("deleteditems"), self.root()]
+        return [
+            *self.custom_folders(),
+            self.well_known("inbox"),
+            self.well_known("archive"),
+            self.well_known("deleteditems"),
+            self.root(),
+        ]
 
     def _parent_ref(self, parent):
         return "msgfolderroot" if parent == self.root() else parent
@@ -633,9 +756,12 @@ class Outlook:
             return None
         parent = self.rng.choice(self._parents())
         name = "Soak folder %d" % (self.counter + 1)
-        if self.call("POST", "/folders", {"display_name": name,
-                                          "parent_id": self._parent_ref(parent)}
-                     ).status_code >= 300:
+        if (
+            self.call(
+                "POST", "/folders", {"display_name": name, "parent_id": self._parent_ref(parent)}
+            ).status_code
+            >= 300
+        ):
             return None
         where = self.path(parent)
         self.forget_all()
@@ -648,8 +774,7 @@ class Outlook:
         folder_id = self.rng.choice(custom)
         name = "Renamed %d" % (self.counter + 1)
         old = self.path(folder_id)
-        if self.call("PATCH", "/folders/%s" % folder_id,
-                     {"display_name": name}).status_code >= 300:
+        if self.call("PATCH", "/folders/%s" % folder_id, {"display_name": name}).status_code >= 300:
             return None
         self.forget_all()
         return "%s -> %s" % (old, name)
@@ -660,14 +785,21 @@ class Outlook:
             return None
         folder_id = self.rng.choice(custom)
         current = self.folders()[folder_id]["parentFolderId"]
-        parents = [parent for parent in self._parents()
-                   if parent not in self.subtree(folder_id) and parent != current]
+        parents = [
+            parent
+            for parent in self._parents()
+            if parent not in self.subtree(folder_id) and parent != current
+        ]
         if not parents:
             return None
         parent = self.rng.choice(parents)
         old, where = self.path(folder_id), self.path(parent)
-        if self.call("PATCH", "/folders/%s" % folder_id,
-                     {"parent_id": self._parent_ref(parent)}).status_code >= 300:
+        if (
+            self.call(
+                "PATCH", "/folders/%s" % folder_id, {"parent_id": self._parent_ref(parent)}
+            ).status_code
+            >= 300
+        ):
             return None
         self.forget_all()
         return "%s under %s" % (old, where)
@@ -714,15 +846,23 @@ class RequestTrace:
         self.seen = log["total"]
         with open(self.path, "a", encoding="utf-8") as trace:
             for entry in entries:
-                trace.write("%s %s %s%s %s%s%s\n" % (
-                    entry["time"][11:23], entry["method"], entry["path"],
-                    "?" + entry["query"] if entry["query"] else "", entry["status"],
-                    " " + entry["fault"] if entry["fault"] else "",
-                    " (in batch)" if entry["in_batch"] else ""))
+                trace.write(
+                    "%s %s %s%s %s%s%s\n"
+                    % (
+                        entry["time"][11:23],
+                        entry["method"],
+                        entry["path"],
+                        "?" + entry["query"] if entry["query"] else "",
+                        entry["status"],
+                        " " + entry["fault"] if entry["fault"] else "",
+                        " (in batch)" if entry["in_batch"] else "",
+                    )
+                )
         return log
 
 
 # The verdict.
+
 
 def compare(odoo_side, outlook):
     """Every difference between the mirror and Outlook, as printable lines (none: equal)."""
@@ -733,45 +873,63 @@ def compare(odoo_side, outlook):
     synced = [folder for folder in folders if folder["sync_enabled"]]
     synced_remote = {folder["remote_id"] for folder in synced}
     for remote_id in sorted(outlook.synced - synced_remote):
-        problems.append("a folder ticked for sync is no longer synced: %s"
-                        % outlook.path(remote_id))
+        problems.append(
+            "a folder ticked for sync is no longer synced: %s" % outlook.path(remote_id)
+        )
     for folder in synced:
         name = folder["complete_name"]
         if folder["remote_id"] not in truth_folders:
             problems.append("%s: synced here, gone from Outlook" % name)
             continue
-        truth = {message_id: (message["isRead"], message["flag"]["flagStatus"] == "flagged",
-                              tuple(sorted(message["categories"])))
-                 for message_id, message in outlook.listing(folder["remote_id"]).items()}
+        truth = {
+            message_id: (
+                message["isRead"],
+                message["flag"]["flagStatus"] == "flagged",
+                tuple(sorted(message["categories"])),
+            )
+            for message_id, message in outlook.listing(folder["remote_id"]).items()
+        }
         mine = mirror.get(folder["id"], {})
         missing = sorted(truth.keys() - mine.keys())
         extra = sorted(mine.keys() - truth.keys())
         differing = sorted(key for key in truth.keys() & mine.keys() if truth[key] != mine[key])
         if missing or extra or differing:
-            problems.append("%s: %d missing, %d extra, %d differing (of %d in Outlook)" % (
-                name, len(missing), len(extra), len(differing), len(truth)))
-            for label, keys in (("missing", missing), ("extra", extra),
-                                ("differing", differing)):
+            problems.append(
+                "%s: %d missing, %d extra, %d differing (of %d in Outlook)"
+                % (name, len(missing), len(extra), len(differing), len(truth))
+            )
+            for label, keys in (("missing", missing), ("extra", extra), ("differing", differing)):
                 for key in keys:
-                    problems.append("  %-9s %s mirror %s, Outlook %s" % (
-                        label, key, mine.get(key, "-"), truth.get(key, "-")))
+                    problems.append(
+                        "  %-9s %s mirror %s, Outlook %s"
+                        % (label, key, mine.get(key, "-"), truth.get(key, "-"))
+                    )
                     problems.extend("    " + line for line in explain(key, odoo_side, outlook))
         if folder["local_count"] != len(truth):
-            problems.append("%s: local_count %s, Outlook has %d (mirror rows: %d)" % (
-                name, folder["local_count"], len(truth), len(mine)))
+            problems.append(
+                "%s: local_count %s, Outlook has %d (mirror rows: %d)"
+                % (name, folder["local_count"], len(truth), len(mine))
+            )
     by_id = {folder["id"]: folder for folder in folders}
     for folder_id, rows in sorted(mirror.items()):
         folder = by_id.get(folder_id)
         if folder is None or not folder["sync_enabled"]:
-            problems.append("%d messages mirrored in the unsynced folder %s" % (
-                len(rows), folder["complete_name"] if folder else folder_id))
+            problems.append(
+                "%d messages mirrored in the unsynced folder %s"
+                % (len(rows), folder["complete_name"] if folder else folder_id)
+            )
     local_tree = {folder["remote_id"]: folder["complete_name"] for folder in folders}
-    truth_tree = {folder_id: folder["path"] for folder_id, folder in truth_folders.items()
-                  if folder["wellKnownName"] != "msgfolderroot"}
+    truth_tree = {
+        folder_id: folder["path"]
+        for folder_id, folder in truth_folders.items()
+        if folder["wellKnownName"] != "msgfolderroot"
+    }
     for remote_id in sorted(local_tree.keys() | truth_tree.keys()):
         if local_tree.get(remote_id) != truth_tree.get(remote_id):
-            problems.append("folder tree: %s here, %s in Outlook" % (
-                local_tree.get(remote_id, "(absent)"), truth_tree.get(remote_id, "(absent)")))
+            problems.append(
+                "folder tree: %s here, %s in Outlook"
+                % (local_tree.get(remote_id, "(absent)"), truth_tree.get(remote_id, "(absent)"))
+            )
     return problems
 
 
@@ -780,22 +938,32 @@ def explain(message_id, odoo_side, outlook):
     (under this id or, re-imported, under its internetMessageId), where Outlook has it
     now, and its mirror row."""
     with odoo_side.registry.cursor() as cr:
-        cr.execute("""
+        cr.execute(
+            """
             SELECT f.complete_name, m.seen_round, f.round_no, m.create_date, m.write_date,
                    m.internet_message_id
               FROM maildesk_message m JOIN maildesk_folder f ON f.id = m.folder_id
              WHERE m.account_id = %s AND m.remote_id = %s
-        """, (odoo_side.account_id, message_id))
+        """,
+            (odoo_side.account_id, message_id),
+        )
         row = cr.fetchone()
     internet_id = outlook.internet_ids.get(message_id) or (row[5] if row else None)
-    lines = ["op: " + line for line in outlook.log
-             if message_id[-12:] in line or (internet_id and internet_id in line)]
+    lines = [
+        "op: " + line
+        for line in outlook.log
+        if message_id[-12:] in line or (internet_id and internet_id in line)
+    ]
     answer = outlook.call("GET", "/messages/%s" % message_id)
-    lines.append("Outlook now: %s" % (outlook.path(answer.json()["parentFolderId"])
-                                      if answer.status_code == 200 else "gone"))
+    lines.append(
+        "Outlook now: %s"
+        % (outlook.path(answer.json()["parentFolderId"]) if answer.status_code == 200 else "gone")
+    )
     if row:
-        lines.append("mirror row: in %s, seen in round %s (folder round %s), created %s, "
-                     "written %s" % row[:5])
+        lines.append(
+            "mirror row: in %s, seen in round %s (folder round %s), created %s, "
+            "written %s" % row[:5]
+        )
     return lines
 
 
@@ -806,8 +974,10 @@ def worker_log_summary(workers):
     if not workers.log_path.exists():
         return errors
     record = None
-    for line in [*workers.log_path.read_text(encoding="utf-8", errors="replace").splitlines(),
-                 "0000-00-00 end"]:
+    for line in [
+        *workers.log_path.read_text(encoding="utf-8", errors="replace").splitlines(),
+        "0000-00-00 end",
+    ]:
         if LOG_RECORD.match(line):
             if record:
                 header, detail = record[0], [text for text in record[1:] if text.strip()]
@@ -827,10 +997,21 @@ def install(database):
     log_path = LOG_DIR / "soak-install.log"
     with open(log_path, "w", encoding="utf-8") as log:
         code = subprocess.run(
-            odoo_env.odoo_command("-d", database, "-i", "maildesk", "--stop-after-init",
-                                  "--without-demo=all", "--log-level=warn",
-                                  "--http-port", str(odoo_env.free_port())),
-            cwd=odoo_env.REPO, stdout=log, stderr=subprocess.STDOUT, check=False,
+            odoo_env.odoo_command(
+                "-d",
+                database,
+                "-i",
+                "maildesk",
+                "--stop-after-init",
+                "--without-demo=all",
+                "--log-level=warn",
+                "--http-port",
+                str(odoo_env.free_port()),
+            ),
+            cwd=odoo_env.REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
         ).returncode
     if code != 0:
         raise SoakError("installing maildesk in %s failed: see %s" % (database, log_path))
@@ -854,10 +1035,15 @@ def soak(outlook, odoo_side, workers, timing_rng, trace):
             alive = [index for index in range(WORKERS) if workers.alive(index)]
             if alive:
                 index = timing_rng.choice(alive)
-                mid = workers.kill(index, wait_for_step=timing_rng.random() < 0.8,
-                                   restart_delay=timing_rng.uniform(0, 2))
-                say("  op %d: SIGKILL worker %d%s" % (
-                    number, index + 1, " inside a sync step" if mid else " between steps"))
+                mid = workers.kill(
+                    index,
+                    wait_for_step=timing_rng.random() < 0.8,
+                    restart_delay=timing_rng.uniform(0, 2),
+                )
+                say(
+                    "  op %d: SIGKILL worker %d%s"
+                    % (number, index + 1, " inside a sync step" if mid else " between steps")
+                )
         ahead = started + number * SOAK_SECONDS / OPERATIONS - time.monotonic()
         if ahead > 0:
             time.sleep(ahead)
@@ -890,38 +1076,66 @@ def drain(odoo_side, workers):
 
 
 def report(outlook, odoo_side, workers, requests_log):
-    say("  operations: %d (%s)" % (outlook.counter, ", ".join(
-        "%s %d" % item for item in sorted(outlook.done.items()))))
-    say("  kills: %d SIGKILL (%d inside a sync step), %d unexpected worker exits" % (
-        workers.kills, workers.kills_mid_step, len(workers.unexpected_exits)))
-    say("  Graph requests during the soak: %d (by status: %s)" % (
-        requests_log.get("total", 0),
-        ", ".join("%s %s" % item for item in sorted(requests_log.get("by_status", {}).items()))))
+    say(
+        "  operations: %d (%s)"
+        % (outlook.counter, ", ".join("%s %d" % item for item in sorted(outlook.done.items())))
+    )
+    say(
+        "  kills: %d SIGKILL (%d inside a sync step), %d unexpected worker exits"
+        % (workers.kills, workers.kills_mid_step, len(workers.unexpected_exits))
+    )
+    say(
+        "  Graph requests during the soak: %d (by status: %s)"
+        % (
+            requests_log.get("total", 0),
+            ", ".join("%s %s" % item for item in sorted(requests_log.get("by_status", {}).items())),
+        )
+    )
     chaos = requests_log.get("chaos")
-    say("  chaos injected: %s" % (
-        ", ".join("%s %d" % item for item in sorted(chaos.items())) if chaos
-        else "nothing" if chaos is not None else "(the emulator reports no chaos counts)"))
-    say("  peak requests in flight: %s; throttled: %s; Fetch Now given up (rows busy): %d" % (
-        requests_log.get("peak_in_flight", {}), requests_log.get("throttled", {}),
-        odoo_side.fetch_skipped))
+    say(
+        "  chaos injected: %s"
+        % (
+            ", ".join("%s %d" % item for item in sorted(chaos.items()))
+            if chaos
+            else "nothing"
+            if chaos is not None
+            else "(the emulator reports no chaos counts)"
+        )
+    )
+    say(
+        "  peak requests in flight: %s; throttled: %s; Fetch Now given up (rows busy): %d"
+        % (
+            requests_log.get("peak_in_flight", {}),
+            requests_log.get("throttled", {}),
+            odoo_side.fetch_skipped,
+        )
+    )
     errors = worker_log_summary(workers)
     if errors:
-        say("  worker log: %d ERROR lines (%s), most frequent:" % (sum(errors.values()),
-                                                                 workers.log_path))
+        say(
+            "  worker log: %d ERROR lines (%s), most frequent:"
+            % (sum(errors.values()), workers.log_path)
+        )
         for message, count in errors.most_common(8):
             say("    %dx %s" % (count, message))
     if odoo_side.fetch_refused:
-        say("  Fetch Now refused %d times, first: %s" % (len(odoo_side.fetch_refused),
-                                                         odoo_side.fetch_refused[0]))
+        say(
+            "  Fetch Now refused %d times, first: %s"
+            % (len(odoo_side.fetch_refused), odoo_side.fetch_refused[0])
+        )
 
 
 def run_soak(seed, database, keep_db):
     started = time.monotonic()
-    say("chaos soak: seed %d, %d operations, chaos level %.2f, %d workers" % (
-        seed, OPERATIONS, CHAOS_LEVEL, WORKERS))
-    say("  rerun with MAILDESK_SOAK_SEED=%d: the same operations and the same chaos draws, "
+    say(
+        "chaos soak: seed %d, %d operations, chaos level %.2f, %d workers"
+        % (seed, OPERATIONS, CHAOS_LEVEL, WORKERS)
+    )
+    say(
+        "  rerun with MAILDESK_SOAK_SEED=%d: the same operations and the same chaos draws, "
         "though not bit-exact (the workers interleave with them as the OS schedules them, "
-        "and the kills land where they land)" % seed)
+        "and the kills land where they land)" % seed
+    )
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     odoo_env.drop_database(database)
     emulator = workers = None
@@ -934,13 +1148,13 @@ def run_soak(seed, database, keep_db):
         workers = Workers(database, odoo_side)
         workers.start()
         emulator.control("DELETE", "/requests")
-        emulator.control("POST", "/settings", json={"chaos": {"seed": seed,
-                                                              "level": CHAOS_LEVEL}})
-        say("  account set up, %d folders synced, %d workers up; soak starts" % (
-            len(synced_ids), WORKERS))
+        emulator.control("POST", "/settings", json={"chaos": {"seed": seed, "level": CHAOS_LEVEL}})
+        say(
+            "  account set up, %d folders synced, %d workers up; soak starts"
+            % (len(synced_ids), WORKERS)
+        )
         trace = RequestTrace(emulator)
-        soak_seconds = soak(outlook, odoo_side, workers, random.Random("%d:timing" % seed),
-                            trace)
+        soak_seconds = soak(outlook, odoo_side, workers, random.Random("%d:timing" % seed), trace)
         requests_log = trace.poll()
         emulator.control("POST", "/settings", json={"chaos": None})
         emulator.control("DELETE", "/faults")
@@ -955,21 +1169,28 @@ def run_soak(seed, database, keep_db):
         if busy:
             problems.append("the sync did not settle within %ds: %s" % (DRAIN_SECONDS, busy))
         problems += compare(odoo_side, outlook)
-        problems += ["worker %d died by itself (see %s)" % (slot, workers.log_path)
-                     for slot in workers.unexpected_exits]
-        (LOG_DIR / "soak-operations.log").write_text("\n".join(outlook.log) + "\n",
-                                                     encoding="utf-8")
+        problems += [
+            "worker %d died by itself (see %s)" % (slot, workers.log_path)
+            for slot in workers.unexpected_exits
+        ]
+        (LOG_DIR / "soak-operations.log").write_text(
+            "\n".join(outlook.log) + "\n", encoding="utf-8"
+        )
         report(outlook, odoo_side, workers, requests_log)
-        say("  time: %.0fs in all (soak %.0fs, drain %.0fs)" % (
-            time.monotonic() - started, soak_seconds, drain_seconds))
+        say(
+            "  time: %.0fs in all (soak %.0fs, drain %.0fs)"
+            % (time.monotonic() - started, soak_seconds, drain_seconds)
+        )
         if problems:
             say("chaos soak FAILED (seed %d): the mirror differs from Outlook" % seed)
             for line in problems[:200]:
                 say("  " + line)
             if len(problems) > 200:
                 say("  ... %d more lines" % (len(problems) - 200))
-            say("  operations: %s; rerun with MAILDESK_SOAK_SEED=%d" % (
-                LOG_DIR / "soak-operations.log", seed))
+            say(
+                "  operations: %s; rerun with MAILDESK_SOAK_SEED=%d"
+                % (LOG_DIR / "soak-operations.log", seed)
+            )
             return 1
         say("chaos soak passed (seed %d): every synced folder equals Outlook" % seed)
         return 0
@@ -984,8 +1205,9 @@ def run_soak(seed, database, keep_db):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--keep-db", action="store_true", help="keep the soak database")
     options = parser.parse_args()
     seed_text = os.environ.get("MAILDESK_SOAK_SEED")

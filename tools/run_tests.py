@@ -51,6 +51,12 @@ def run_lint(tally):
     ruff = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=odoo_env.REPO)
     tally.add("ruff", *((1, 0) if ruff.returncode == 0 else (0, 1)))
 
+    banner("ruff format")
+    formatted = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "."], cwd=odoo_env.REPO
+    )
+    tally.add("ruff format", *((1, 0) if formatted.returncode == 0 else (0, 1)))
+
     banner("pylint-odoo")
     pylint = subprocess.run(
         [sys.executable, "-m", "pylint", "--rcfile", str(odoo_env.REPO / ".pylintrc"), "maildesk"],
@@ -158,8 +164,11 @@ def run_odoo(tally, keep_db=False):
                 return
             level, logger, message = match["level"], match["logger"], match["msg"]
             # Odoo logs a skip under the test's own module logger, at INFO.
-            if logger.startswith("odoo.addons.") and ".tests." in f"{logger}." and \
-                    message.startswith("skipped "):
+            if (
+                logger.startswith("odoo.addons.")
+                and ".tests." in f"{logger}."
+                and message.startswith("skipped ")
+            ):
                 seen["skipped"].append(message)
                 print(f"SKIPPED (counted as failed): {message}", flush=True)
             report = REPORT.search(message)

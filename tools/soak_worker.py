@@ -62,19 +62,28 @@ def run_worker(database, master_pid):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database", required=True)
     parser.add_argument("--logfile", required=True)
     options = parser.parse_args()
-    odoo.tools.config.parse_config([
-        "--addons-path", odoo_env.addons_path(),
-        "--data-dir", str(odoo_env.RUN_DIR / "data"),
-        *odoo_env.db_args(),
-        "--database", options.database,
-        "--logfile", options.logfile,
-        "--log-level", "info",
-    ], setup_logging=True)
+    odoo.tools.config.parse_config(
+        [
+            "--addons-path",
+            odoo_env.addons_path(),
+            "--data-dir",
+            str(odoo_env.RUN_DIR / "data"),
+            *odoo_env.db_args(),
+            "--database",
+            options.database,
+            "--logfile",
+            options.logfile,
+            "--log-level",
+            "info",
+        ],
+        setup_logging=True,
+    )
     odoo.modules.registry.Registry(options.database)
     # As Odoo's prefork server does before forking: no connection may be shared.
     odoo.sql_db.close_all()

@@ -24,8 +24,12 @@ def parse_chaos_setting(value):
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ControlError("chaos.seed must be an integer")
     level = value.get("level", DEFAULT_LEVEL)
-    if (isinstance(level, bool) or not isinstance(level, int | float) or math.isnan(level)
-            or not 0 <= level <= 1):
+    if (
+        isinstance(level, bool)
+        or not isinstance(level, int | float)
+        or math.isnan(level)
+        or not 0 <= level <= 1
+    ):
         raise ControlError("chaos.level must be a number from 0 to 1")
     return seed, float(level)
 

@@ -83,8 +83,9 @@ def _message(mailbox, ref):
 def _address(value, name):
     pair = parse_address(value)
     if pair is None:
-        raise ControlError("%s must be an address (\"Name <a@b>\", \"a@b\" or "
-                               "{\"name\", \"address\"})" % name)
+        raise ControlError(
+            '%s must be an address ("Name <a@b>", "a@b" or ' '{"name", "address"})' % name
+        )
     return pair
 
 
@@ -102,8 +103,9 @@ def _flag(value):
     if isinstance(value, str):
         value = {"flagStatus": value}
     if not isinstance(value, dict) or value.get("flagStatus") not in FLAG_STATUSES:
-        raise ControlError("flag must be one of %s (or {\"flagStatus\": ...})"
-                               % ", ".join(FLAG_STATUSES))
+        raise ControlError(
+            'flag must be one of %s (or {"flagStatus": ...})' % ", ".join(FLAG_STATUSES)
+        )
     return dict(value)
 
 
@@ -116,13 +118,15 @@ def _attachments(value):
             data = base64.b64decode(item.get("content_b64") or "", validate=True)
         except (binascii.Error, ValueError) as error:
             raise ControlError("content_b64 of %s is not base64" % item["name"]) from error
-        attachments.append({
-            "name": item["name"],
-            "content_type": item.get("content_type") or "application/octet-stream",
-            "data": data,
-            "is_inline": bool(item.get("inline", False)),
-            "content_id": item.get("content_id"),
-        })
+        attachments.append(
+            {
+                "name": item["name"],
+                "content_type": item.get("content_type") or "application/octet-stream",
+                "data": data,
+                "is_inline": bool(item.get("inline", False)),
+                "content_id": item.get("content_id"),
+            }
+        )
     return attachments
 
 
@@ -131,8 +135,9 @@ def _changes(body):
     allowed = {"isRead", "flag", "categories", "importance"}
     unknown = set(body) - allowed
     if unknown:
-        raise ControlError("cannot change %s (only %s)" % (
-            ", ".join(sorted(unknown)), ", ".join(sorted(allowed))))
+        raise ControlError(
+            "cannot change %s (only %s)" % (", ".join(sorted(unknown)), ", ".join(sorted(allowed)))
+        )
     changes = {}
     if "isRead" in body:
         if not isinstance(body["isRead"], bool):
@@ -142,7 +147,8 @@ def _changes(body):
         changes["flag"] = _flag(body["flag"])
     if "categories" in body:
         if not isinstance(body["categories"], list) or not all(
-                isinstance(item, str) for item in body["categories"]):
+            isinstance(item, str) for item in body["categories"]
+        ):
             raise ControlError("categories must be a list of strings")
         changes["categories"] = list(body["categories"])
     if "importance" in body:
@@ -159,16 +165,23 @@ def _list_mailboxes(request, state):
     for user in users:
         if user.mailbox is not None:
             with user.mailbox.lock:
-                mailboxes.append({"email": user.email, "display_name": user.display_name,
-                                  "message_count": user.mailbox.message_count()})
+                mailboxes.append(
+                    {
+                        "email": user.email,
+                        "display_name": user.display_name,
+                        "message_count": user.mailbox.message_count(),
+                    }
+                )
     return json_response({"mailboxes": mailboxes})
 
 
 def _list_folders(request, state, email):
     mailbox = _mailbox(state, email)
     with mailbox.lock:
-        folders = [folder_summary(mailbox, folder)
-                   for folder in mailbox.all_folders(include_recoverable=True)]
+        folders = [
+            folder_summary(mailbox, folder)
+            for folder in mailbox.all_folders(include_recoverable=True)
+        ]
     return json_response({"folders": folders})
 
 
@@ -181,8 +194,9 @@ def _create_folder(request, state, email):
     with mailbox.lock:
         parent = _folder(mailbox, body["parent_id"]) if body.get("parent_id") else None
         try:
-            folder = mailbox.create_folder(name.strip(), parent,
-                                           hidden=bool(body.get("hidden", False)))
+            folder = mailbox.create_folder(
+                name.strip(), parent, hidden=bool(body.get("hidden", False))
+            )
         except FolderExistsError as error:
             raise ControlError("a folder %s already exists there" % error) from error
         return json_response(folder_summary(mailbox, folder), status=201)
@@ -194,15 +208,19 @@ def _patch_folder(request, state, email, folder_ref):
     body = request_json(request)
     unknown = set(body) - {"display_name", "parent_id"}
     if unknown:
-        raise ControlError("cannot change %s (only display_name, parent_id)"
-                           % ", ".join(sorted(unknown)))
+        raise ControlError(
+            "cannot change %s (only display_name, parent_id)" % ", ".join(sorted(unknown))
+        )
     name = body.get("display_name")
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise ControlError("display_name must be a non-empty string")
     with mailbox.lock:
         folder = _folder(mailbox, folder_ref)
-        parent = (_folder(mailbox, body["parent_id"]) if body.get("parent_id")
-                  else mailbox.folder_by_number(folder.parent_no))
+        parent = (
+            _folder(mailbox, body["parent_id"])
+            if body.get("parent_id")
+            else mailbox.folder_by_number(folder.parent_no)
+        )
         if folder.well_known:
             raise ControlError("well-known folders keep their name and place")
         try:
@@ -244,8 +262,11 @@ def _folder_messages(request, state, email, folder_ref):
         raise ControlError("offset and limit must be integers") from error
     with mailbox.lock:
         folder = _folder(mailbox, folder_ref)
-        source = (mailbox.search_results(folder) if folder.is_search_folder
-                  else mailbox.folder_messages(folder))
+        source = (
+            mailbox.search_results(folder)
+            if folder.is_search_folder
+            else mailbox.folder_messages(folder)
+        )
         messages = []
         for index, message in enumerate(source):
             if limit is not None and index >= offset + limit:
@@ -296,13 +317,25 @@ def _message_from_fields(mailbox, body, received):
     else:
         sent = None if is_draft else clamp(received - 7)
     # Absent or null: addressed to the owner; an empty list: addressed to nobody.
-    to = (_addresses(body["to"], "to") if body.get("to") is not None
-          else [(mailbox.display_name, mailbox.email)])
+    to = (
+        _addresses(body["to"], "to")
+        if body.get("to") is not None
+        else [(mailbox.display_name, mailbox.email)]
+    )
     message = Message(
-        number=0, folder_no=0, subject=subject, body=content,
-        body_type=body_type, from_addr=sender, sender=sender, to=to,
-        cc=_addresses(body.get("cc"), "cc"), received=received, sent=sent,
-        is_read=bool(body.get("is_read", is_draft)), is_draft=is_draft,
+        number=0,
+        folder_no=0,
+        subject=subject,
+        body=content,
+        body_type=body_type,
+        from_addr=sender,
+        sender=sender,
+        to=to,
+        cc=_addresses(body.get("cc"), "cc"),
+        received=received,
+        sent=sent,
+        is_read=bool(body.get("is_read", is_draft)),
+        is_draft=is_draft,
         internet_message_id=body.get("internet_message_id") or "",
     )
     parent_id = body.get("in_reply_to")
@@ -320,8 +353,9 @@ def _deliver(request, state, email):
     mailbox = _mailbox(state, email)
     body = request_json(request)
     received = _moment(body, "received", int(time.time()))
-    changes = _changes({key: body[key] for key in ("flag", "categories", "importance")
-                        if key in body})
+    changes = _changes(
+        {key: body[key] for key in ("flag", "categories", "importance") if key in body}
+    )
     with mailbox.lock:
         folder = _folder(mailbox, body.get("folder") or "inbox")
         if folder.is_search_folder:
@@ -381,8 +415,9 @@ def _reimport_message(request, state, email, ref):
         message = _message(mailbox, ref)
         old_id = mailbox.message_id(message, immutable=True)
         imported = mailbox.reimport_message(message)
-        return json_response({"old_id": old_id, "message": message_summary(mailbox, imported)},
-                             status=201)
+        return json_response(
+            {"old_id": old_id, "message": message_summary(mailbox, imported)}, status=201
+        )
 
 
 def _delete_message(request, state, email, ref):
@@ -408,23 +443,25 @@ def _clear_sent_log(request, state, email):
 
 
 _MAILBOX = r"/mailboxes/([^/]+)"
-_ROUTES = compile_routes([
-    ("GET", r"/mailboxes", _list_mailboxes),
-    ("GET", _MAILBOX + r"/folders", _list_folders),
-    ("POST", _MAILBOX + r"/folders", _create_folder),
-    ("PATCH", _MAILBOX + r"/folders/([^/]+)", _patch_folder),
-    ("DELETE", _MAILBOX + r"/folders/([^/]+)", _delete_folder),
-    ("GET", _MAILBOX + r"/folders/([^/]+)/messages", _folder_messages),
-    ("POST", _MAILBOX + r"/folders/([^/]+)/expire-delta", _expire_delta),
-    ("POST", _MAILBOX + r"/messages", _deliver),
-    ("GET", _MAILBOX + r"/messages/([^/]+)", _get_message),
-    ("PATCH", _MAILBOX + r"/messages/([^/]+)", _patch_message),
-    ("DELETE", _MAILBOX + r"/messages/([^/]+)", _delete_message),
-    ("POST", _MAILBOX + r"/messages/([^/]+)/move", _move_message),
-    ("POST", _MAILBOX + r"/messages/([^/]+)/reimport", _reimport_message),
-    ("GET", _MAILBOX + r"/sent", _sent_log),
-    ("DELETE", _MAILBOX + r"/sent", _clear_sent_log),
-])
+_ROUTES = compile_routes(
+    [
+        ("GET", r"/mailboxes", _list_mailboxes),
+        ("GET", _MAILBOX + r"/folders", _list_folders),
+        ("POST", _MAILBOX + r"/folders", _create_folder),
+        ("PATCH", _MAILBOX + r"/folders/([^/]+)", _patch_folder),
+        ("DELETE", _MAILBOX + r"/folders/([^/]+)", _delete_folder),
+        ("GET", _MAILBOX + r"/folders/([^/]+)/messages", _folder_messages),
+        ("POST", _MAILBOX + r"/folders/([^/]+)/expire-delta", _expire_delta),
+        ("POST", _MAILBOX + r"/messages", _deliver),
+        ("GET", _MAILBOX + r"/messages/([^/]+)", _get_message),
+        ("PATCH", _MAILBOX + r"/messages/([^/]+)", _patch_message),
+        ("DELETE", _MAILBOX + r"/messages/([^/]+)", _delete_message),
+        ("POST", _MAILBOX + r"/messages/([^/]+)/move", _move_message),
+        ("POST", _MAILBOX + r"/messages/([^/]+)/reimport", _reimport_message),
+        ("GET", _MAILBOX + r"/sent", _sent_log),
+        ("DELETE", _MAILBOX + r"/sent", _clear_sent_log),
+    ]
+)
 
 
 def handle_mail_control(request, path, state):

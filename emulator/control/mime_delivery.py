@@ -10,9 +10,17 @@ from .routing import ControlError
 
 # What a MIME delivery may carry besides the bytes: where it lands and its Outlook state.
 # Everything else (subject, addresses, body, attachments) comes from the MIME itself.
-MIME_DELIVERY_FIELDS = frozenset({
-    "mime_b64", "folder", "received", "is_read", "flag", "categories", "importance",
-})
+MIME_DELIVERY_FIELDS = frozenset(
+    {
+        "mime_b64",
+        "folder",
+        "received",
+        "is_read",
+        "flag",
+        "categories",
+        "importance",
+    }
+)
 
 
 def message_from_mime_b64(body, received):
@@ -20,9 +28,10 @@ def message_from_mime_b64(body, received):
     arrives. Raises ``ControlError`` for bad input."""
     extra = set(body) - MIME_DELIVERY_FIELDS
     if extra:
-        raise ControlError("with mime_b64 the message comes from the MIME: %s cannot be given "
-                           "(only %s)" % (", ".join(sorted(extra)),
-                                          ", ".join(sorted(MIME_DELIVERY_FIELDS))))
+        raise ControlError(
+            "with mime_b64 the message comes from the MIME: %s cannot be given "
+            "(only %s)" % (", ".join(sorted(extra)), ", ".join(sorted(MIME_DELIVERY_FIELDS)))
+        )
     if not isinstance(body["mime_b64"], str):
         raise ControlError("mime_b64 must be a base64 string")
     try:

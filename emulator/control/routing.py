@@ -38,8 +38,9 @@ def request_json(request):
 def compile_routes(routes):
     """``(method, regex, handler)`` rows from ``(method, pattern, handler)`` ones; a
     trailing slash is allowed."""
-    return [(method, re.compile("^" + pattern + "/?$"), handler)
-            for method, pattern, handler in routes]
+    return [
+        (method, re.compile("^" + pattern + "/?$"), handler) for method, pattern, handler in routes
+    ]
 
 
 def answer(routes, request, path, state):
@@ -59,6 +60,8 @@ def answer(routes, request, path, state):
             return json_response({"error": str(error)}, status=error.status)
     if path_known:
         return json_response(
-            {"error": "%s is not allowed on /_emulator%s" % (request.method, path)}, status=405)
+            {"error": "%s is not allowed on /_emulator%s" % (request.method, path)}, status=405
+        )
     return json_response(
-        {"error": "unknown control call: %s /_emulator%s" % (request.method, path)}, status=404)
+        {"error": "unknown control call: %s /_emulator%s" % (request.method, path)}, status=404
+    )

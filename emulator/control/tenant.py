@@ -224,21 +224,23 @@ def _clear_requests(request, state):
     return json_response({"total": 0})
 
 
-_ROUTES = compile_routes([
-    ("POST", r"/reset", _reset),
-    ("POST", r"/seed", _seed),
-    ("GET", r"/apps", _list_apps),
-    ("POST", r"/apps", _add_app),
-    ("POST", r"/apps/([^/]+)/secret", _change_secret),
-    ("GET", r"/users", _list_users),
-    ("POST", r"/users", _add_user),
-    ("POST", r"/grants/revoke", _revoke),
-    ("POST", r"/tokens/expire", _expire_tokens),
-    ("GET", r"/settings", _get_settings),
-    ("POST", r"/settings", _set_settings),
-    ("GET", r"/faults", _list_faults),
-    ("POST", r"/faults", _add_fault),
-    ("DELETE", r"/faults", _clear_faults),
-    ("GET", r"/requests", _get_requests),
-    ("DELETE", r"/requests", _clear_requests),
-])
+_ROUTES = compile_routes(
+    [
+        ("POST", r"/reset", _reset),
+        ("POST", r"/seed", _seed),
+        ("GET", r"/apps", _list_apps),
+        ("POST", r"/apps", _add_app),
+        ("POST", r"/apps/([^/]+)/secret", _change_secret),
+        ("GET", r"/users", _list_users),
+        ("POST", r"/users", _add_user),
+        ("POST", r"/grants/revoke", _revoke),
+        ("POST", r"/tokens/expire", _expire_tokens),
+        ("GET", r"/settings", _get_settings),
+        ("POST", r"/settings", _set_settings),
+        ("GET", r"/faults", _list_faults),
+        ("POST", r"/faults", _add_fault),
+        ("DELETE", r"/faults", _clear_faults),
+        ("GET", r"/requests", _get_requests),
+        ("DELETE", r"/requests", _clear_requests),
+    ]
+)

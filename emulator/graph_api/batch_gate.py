@@ -66,8 +66,9 @@ def _admit_and_run(sub, dispatch, outcome):
     state = sub.call.state
     settings = state.settings
     email = sub.call.mailbox.email
-    wait = state.request_rate.try_admit(sub.client_id, email, settings.rate_limit,
-                                        settings.rate_window)
+    wait = state.request_rate.try_admit(
+        sub.client_id, email, settings.rate_limit, settings.rate_window
+    )
     if wait is not None:
         outcome["fault"] = "rate"
         return rate_throttled(wait)
@@ -105,7 +106,12 @@ def _dispatch(sub, dispatch):
 def _log(sub, status, fault, started):
     path, _, query = sub.target.partition("?")
     sub.call.state.request_log.record(
-        method=sub.method, path=path, query=query, status=status,
-        mailbox=sub.call.mailbox.email, duration_ms=(time.perf_counter() - started) * 1000,
-        fault=fault, in_batch=True,
+        method=sub.method,
+        path=path,
+        query=query,
+        status=status,
+        mailbox=sub.call.mailbox.email,
+        duration_ms=(time.perf_counter() - started) * 1000,
+        fault=fault,
+        in_batch=True,
     )

@@ -13,8 +13,13 @@ MAX_REQUEST_BYTES = 4 * 1024 * 1024
 READ_SCOPES = ("mail.read", "mail.readwrite", "mail.readbasic")
 WRITE_SCOPES = ("mail.readwrite",)
 SEND_SCOPES = ("mail.send",)
-USER_SCOPES = ("user.read", "user.readwrite", "user.readbasic.all", "user.read.all",
-               "directory.read.all")
+USER_SCOPES = (
+    "user.read",
+    "user.readwrite",
+    "user.readbasic.all",
+    "user.read.all",
+    "directory.read.all",
+)
 
 
 class GraphRefusal(Exception):
@@ -34,14 +39,16 @@ class GraphRefusal(Exception):
 
 def access_denied():
     """Graph's 403 for something the token or the user may not touch."""
-    return GraphRefusal(403, "ErrorAccessDenied",
-                      "Access is denied. Check credentials and try again.")
+    return GraphRefusal(
+        403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."
+    )
 
 
 def not_found():
     """Graph's answer for an id that names nothing in this mailbox."""
-    return GraphRefusal(404, "ErrorItemNotFound",
-                        "The specified object was not found in the store.")
+    return GraphRefusal(
+        404, "ErrorItemNotFound", "The specified object was not found in the store."
+    )
 
 
 def bad_request(message, code="ErrorInvalidRequest"):
@@ -164,5 +171,4 @@ class GraphCall:
 
 
 def _too_large():
-    return GraphRefusal(413, "RequestBodyTooLarge",
-                      "The maximum request length supported is 4MB.")
+    return GraphRefusal(413, "RequestBodyTooLarge", "The maximum request length supported is 4MB.")

@@ -31,8 +31,12 @@ def _location(name):
         return None
     if not name:
         return {"displayName": "", "locationType": "default", "uniqueIdType": "unknown"}
-    return {"displayName": name, "locationType": "default", "uniqueId": name,
-            "uniqueIdType": "private"}
+    return {
+        "displayName": name,
+        "locationType": "default",
+        "uniqueId": name,
+        "uniqueIdType": "private",
+    }
 
 
 def event_message_properties(message):
@@ -53,17 +57,21 @@ def event_message_properties(message):
         "recurrence": None,
     }
     if message.kind == "eventMessageRequest":
-        result.update({
-            "responseRequested": bool(meeting.get("responseRequested", True)),
-            "allowNewTimeProposals": bool(meeting.get("allowNewTimeProposals", True)),
-            "meetingRequestType": meeting.get("meetingRequestType", "newMeetingRequest"),
-            "previousStartDateTime": date_time_time_zone(meeting.get("previousStart")),
-            "previousEndDateTime": date_time_time_zone(meeting.get("previousEnd")),
-            "previousLocation": _location(meeting.get("previousLocation")),
-        })
+        result.update(
+            {
+                "responseRequested": bool(meeting.get("responseRequested", True)),
+                "allowNewTimeProposals": bool(meeting.get("allowNewTimeProposals", True)),
+                "meetingRequestType": meeting.get("meetingRequestType", "newMeetingRequest"),
+                "previousStartDateTime": date_time_time_zone(meeting.get("previousStart")),
+                "previousEndDateTime": date_time_time_zone(meeting.get("previousEnd")),
+                "previousLocation": _location(meeting.get("previousLocation")),
+            }
+        )
     elif message.kind == "eventMessageResponse":
-        result.update({
-            "responseType": meeting.get("responseType", "accepted"),
-            "proposedNewTime": None,
-        })
+        result.update(
+            {
+                "responseType": meeting.get("responseType", "accepted"),
+                "proposedNewTime": None,
+            }
+        )
     return result

@@ -18,19 +18,35 @@ DEFAULT_FOLDER_PAGE = 10
 MAX_TOP = 1000
 # The well-known names Graph v1.0 resolves; the emulator knows a few more folders as
 # distinguished (RSS Feeds), which Graph reaches by id only.
-GRAPH_WELL_KNOWN_NAMES = frozenset({
-    "archive", "clutter", "conflicts", "conversationhistory", "deleteditems", "drafts",
-    "inbox", "junkemail", "localfailures", "msgfolderroot", "outbox",
-    "recoverableitemsdeletions", "scheduled", "searchfolders", "sentitems", "serverfailures",
-    "syncissues",
-})
+GRAPH_WELL_KNOWN_NAMES = frozenset(
+    {
+        "archive",
+        "clutter",
+        "conflicts",
+        "conversationhistory",
+        "deleteditems",
+        "drafts",
+        "inbox",
+        "junkemail",
+        "localfailures",
+        "msgfolderroot",
+        "outbox",
+        "recoverableitemsdeletions",
+        "scheduled",
+        "searchfolders",
+        "sentitems",
+        "serverfailures",
+        "syncissues",
+    }
+)
 
 
 def resolve_folder(call, ref):
     """The folder named in a URL (id or well-known name), or 404."""
     folder = call.mailbox.folder(ref)
-    if folder is None or (folder.well_known == ref.lower()
-                          and ref.lower() not in GRAPH_WELL_KNOWN_NAMES):
+    if folder is None or (
+        folder.well_known == ref.lower() and ref.lower() not in GRAPH_WELL_KNOWN_NAMES
+    ):
         raise not_found()
     return folder
 
@@ -49,8 +65,9 @@ def paging_args(call, default_top):
 
 def next_page_link(call, path, top, skip):
     """The nextLink of a ``$top`` / ``$skip`` page: this call's query, one page on."""
-    params = {name: value for name, value in call.args.items(multi=True)
-              if name not in ("$skip", "$top")}
+    params = {
+        name: value for name, value in call.args.items(multi=True) if name not in ("$skip", "$top")
+    }
     params.update({"$top": top, "$skip": skip + top})
     return call.link(path, params)
 
@@ -64,8 +81,9 @@ def _select(call):
         return parse_select(call.args.get("$select"), FOLDER_FIELDS)
     except UnknownPropertyError as error:
         raise bad_request(
-            "Could not find a property named '%s' on type 'microsoft.graph.mailFolder'."
-            % error, "RequestBroker--ParseUri") from error
+            "Could not find a property named '%s' on type 'microsoft.graph.mailFolder'." % error,
+            "RequestBroker--ParseUri",
+        ) from error
 
 
 def render_folder(call, folder, select=None):
@@ -73,13 +91,17 @@ def render_folder(call, folder, select=None):
     result = folder_json(call.mailbox, folder)
     if select is None:
         return result
-    return {name: value for name, value in result.items()
-            if name in ("@odata.type", "id") or name in select}
+    return {
+        name: value
+        for name, value in result.items()
+        if name in ("@odata.type", "id") or name in select
+    }
 
 
 def _entity(call, folder, select=None, status=200):
-    payload = {"@odata.context": call.context(
-        "users('%s')/mailFolders/$entity" % call.mailbox.user_id)}
+    payload = {
+        "@odata.context": call.context("users('%s')/mailFolders/$entity" % call.mailbox.user_id)
+    }
     payload.update(render_folder(call, folder, select))
     return call.respond(payload, status=status)
 
@@ -87,7 +109,7 @@ def _entity(call, folder, select=None, status=200):
 def _folder_page(call, folders, path, context):
     top, skip = paging_args(call, DEFAULT_FOLDER_PAGE)
     select = _select(call)
-    page = folders[skip:skip + top]
+    page = folders[skip : skip + top]
     payload = {
         "@odata.context": call.context(context),
         "value": [render_folder(call, folder, select) for folder in page],
@@ -102,8 +124,9 @@ def list_top_level(call):
     call.require(READ_SCOPES)
     with call.mailbox.lock:
         folders = call.mailbox.child_folders(call.mailbox.root, _include_hidden(call))
-        return _folder_page(call, folders, "/me/mailFolders",
-                            "users('%s')/mailFolders" % call.mailbox.user_id)
+        return _folder_page(
+            call, folders, "/me/mailFolders", "users('%s')/mailFolders" % call.mailbox.user_id
+        )
 
 
 def list_children(call, ref):
@@ -114,8 +137,11 @@ def list_children(call, ref):
         folders = call.mailbox.child_folders(parent, _include_hidden(call))
         parent_id = call.mailbox.folder_id(parent)
         return _folder_page(
-            call, folders, "/me/mailFolders/%s/childFolders" % parent_id,
-            "users('%s')/mailFolders('%s')/childFolders" % (call.mailbox.user_id, parent_id))
+            call,
+            folders,
+            "/me/mailFolders/%s/childFolders" % parent_id,
+            "users('%s')/mailFolders('%s')/childFolders" % (call.mailbox.user_id, parent_id),
+        )
 
 
 def get_folder(call, ref):
@@ -136,8 +162,9 @@ def create_folder(call, parent_ref=None):
     with call.mailbox.lock:
         parent = resolve_folder(call, parent_ref) if parent_ref else None
         try:
-            folder = call.mailbox.create_folder(name.strip(), parent,
-                                                hidden=bool(body.get("isHidden", False)))
+            folder = call.mailbox.create_folder(
+                name.strip(), parent, hidden=bool(body.get("isHidden", False))
+            )
         except FolderExistsError as error:
             raise _folder_exists() from error
         return _entity(call, folder, status=201)
@@ -173,11 +200,13 @@ def move_folder(call, ref):
         try:
             call.mailbox.move_folder(folder, destination)
         except DistinguishedFolderError as error:
-            raise GraphRefusal(400, "ErrorMoveDistinguishedFolder",
-                               "Distinguished folders cannot be moved.") from error
+            raise GraphRefusal(
+                400, "ErrorMoveDistinguishedFolder", "Distinguished folders cannot be moved."
+            ) from error
         except FolderMoveError as error:
-            raise GraphRefusal(400, "ErrorMoveCopyFailed",
-                               "The move or copy operation failed.") from error
+            raise GraphRefusal(
+                400, "ErrorMoveCopyFailed", "The move or copy operation failed."
+            ) from error
         except FolderExistsError as error:
             raise _folder_exists() from error
         return _entity(call, folder, status=201)
@@ -191,8 +220,9 @@ def delete_folder(call, ref):
         try:
             call.mailbox.delete_folder(folder)
         except DistinguishedFolderError as error:
-            raise GraphRefusal(400, "ErrorDeleteDistinguishedFolder",
-                               "Distinguished folders cannot be deleted.") from error
+            raise GraphRefusal(
+                400, "ErrorDeleteDistinguishedFolder", "Distinguished folders cannot be deleted."
+            ) from error
     return call.empty(204)
 
 
@@ -242,5 +272,6 @@ def folder_tree_delta(call):
 
 
 def _folder_exists():
-    return GraphRefusal(409, "ErrorFolderExists",
-                        "A folder with the specified name already exists.")
+    return GraphRefusal(
+        409, "ErrorFolderExists", "A folder with the specified name already exists."
+    )

@@ -40,7 +40,8 @@ def authenticate(request, state):
 
 def _unauthorized(request, message, token_sent=True):
     challenge = 'Bearer realm="", authorization_uri="%s", client_id="%s"' % (
-        request.host_url.rstrip("/") + "/common/oauth2/authorize", GRAPH_APP_ID,
+        request.host_url.rstrip("/") + "/common/oauth2/authorize",
+        GRAPH_APP_ID,
     )
     if token_sent:
         challenge += ', error="invalid_token"'
@@ -72,5 +73,6 @@ def concurrency_throttled(retry_after):
 
 
 def _throttled(message, retry_after):
-    return graph_error(429, "ApplicationThrottled", message,
-                       headers={"Retry-After": str(retry_after)})
+    return graph_error(
+        429, "ApplicationThrottled", message, headers={"Retry-After": str(retry_after)}
+    )

@@ -7,11 +7,24 @@ from ..mailstore.message import FLAG_STATUSES, IMPORTANCES, parse_address
 from .call import bad_request
 
 # Properties Graph knows but never lets a client set.
-READ_ONLY = frozenset({
-    "id", "createdDateTime", "lastModifiedDateTime", "changeKey", "receivedDateTime",
-    "sentDateTime", "hasAttachments", "bodyPreview", "parentFolderId", "conversationId",
-    "conversationIndex", "isDraft", "webLink", "uniqueBody",
-})
+READ_ONLY = frozenset(
+    {
+        "id",
+        "createdDateTime",
+        "lastModifiedDateTime",
+        "changeKey",
+        "receivedDateTime",
+        "sentDateTime",
+        "hasAttachments",
+        "bodyPreview",
+        "parentFolderId",
+        "conversationId",
+        "conversationIndex",
+        "isDraft",
+        "webLink",
+        "uniqueBody",
+    }
+)
 
 
 def _invalid_value(name):
@@ -27,8 +40,10 @@ def _recipients(name, value):
     for entry in value:
         pair = parse_address(entry) if isinstance(entry, dict) else None
         if pair is None:
-            raise bad_request("At least one recipient is not valid., Recipient is missing.",
-                              "ErrorInvalidRecipients")
+            raise bad_request(
+                "At least one recipient is not valid., Recipient is missing.",
+                "ErrorInvalidRecipients",
+            )
         pairs.append(pair)
     return pairs
 
@@ -98,7 +113,8 @@ def _headers(value):
         if not isinstance(entry, dict) or not str(entry.get("name", "")).lower().startswith("x-"):
             raise bad_request(
                 "The internet message header name should start with 'x-' or 'X-'.",
-                "InvalidInternetMessageHeader")
+                "InvalidInternetMessageHeader",
+            )
         headers.append((entry["name"], str(entry.get("value", ""))))
     return headers
 
@@ -115,8 +131,10 @@ _READERS = {
     "isRead": ("is_read", lambda v: v if isinstance(v, bool) else _raise("isRead")),
     "categories": ("categories", lambda v: _strings("categories", v)),
     "flag": ("flag", _flag),
-    "internetMessageId": ("internet_message_id",
-                          lambda v: v if isinstance(v, str) else _raise("internetMessageId")),
+    "internetMessageId": (
+        "internet_message_id",
+        lambda v: v if isinstance(v, str) else _raise("internetMessageId"),
+    ),
     "internetMessageHeaders": ("headers", _headers),
     "isDeliveryReceiptRequested": (None, None),
     "isReadReceiptRequested": (None, None),
@@ -164,11 +182,13 @@ def message_fields(payload):
             if attribute is not None:
                 fields[attribute] = reader(value)
         elif name in READ_ONLY:
-            raise bad_request("The property '%s' is read-only and cannot be set." % name,
-                              "ErrorInvalidProperty")
+            raise bad_request(
+                "The property '%s' is read-only and cannot be set." % name, "ErrorInvalidProperty"
+            )
         else:
             raise bad_request(
                 "The property '%s' does not exist on type 'microsoft.graph.message'. Make "
                 "sure to only use property names that are defined by the type." % name,
-                "RequestBodyRead")
+                "RequestBodyRead",
+            )
     return fields

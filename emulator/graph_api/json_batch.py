@@ -33,10 +33,11 @@ def _sub_request(call, item):
     path, _, query = item["url"].partition("?")
     path = "/" + unquote(path).lstrip("/")
     if path.lower().startswith("/v1.0/"):
-        path = path[len("/v1.0"):]
+        path = path[len("/v1.0") :]
     headers = {str(name): str(value) for name, value in (item.get("headers") or {}).items()}
-    content_type = next((value for name, value in headers.items()
-                         if name.lower() == "content-type"), None)
+    content_type = next(
+        (value for name, value in headers.items() if name.lower() == "content-type"), None
+    )
     body = item.get("body")
     if isinstance(body, dict | list):
         data = json.dumps(body).encode("utf-8")
@@ -47,8 +48,12 @@ def _sub_request(call, item):
         data = b""
     headers = {name: value for name, value in headers.items() if name.lower() != "content-type"}
     builder = EnvironBuilder(
-        path="/v1.0" + path, base_url=call.request.host_url, query_string=query,
-        method=item["method"].upper(), headers=headers, data=data,
+        path="/v1.0" + path,
+        base_url=call.request.host_url,
+        query_string=query,
+        method=item["method"].upper(),
+        headers=headers,
+        data=data,
         content_type=content_type,
     )
     try:
@@ -76,15 +81,15 @@ def _check(requests):
     if not isinstance(requests, list) or not requests:
         raise bad_request("Invalid batch payload format.", "BadRequest")
     if len(requests) > MAX_REQUESTS:
-        raise bad_request("The number of batch requests exceeds the limit of %d."
-                          % MAX_REQUESTS, "BadRequest")
+        raise bad_request(
+            "The number of batch requests exceeds the limit of %d." % MAX_REQUESTS, "BadRequest"
+        )
     seen = set()
     for item in requests:
         if not isinstance(item, dict) or not all(
-                isinstance(item.get(key), str) and item.get(key)
-                for key in ("id", "method", "url")):
-            raise bad_request("Every batch request needs an id, a method and a url.",
-                              "BadRequest")
+            isinstance(item.get(key), str) and item.get(key) for key in ("id", "method", "url")
+        ):
+            raise bad_request("Every batch request needs an id, a method and a url.", "BadRequest")
         if "://" in item["url"]:
             raise bad_request("Batch request URLs must be relative.", "BadRequest")
         if item["id"] in seen:
@@ -109,9 +114,11 @@ def run_batch(call, dispatch):
     client_id = caller.client_id if caller is not None else None
     chaos = {item["id"]: draw_chaos(call.state) for item in requests}
     answers = _Schedule(requests).run(
-        lambda item: _run_one(call, item, client_id, chaos[item["id"]], dispatch))
-    return call.respond({"responses": [_answer(item["id"], answers[item["id"]])
-                                       for item in requests]})
+        lambda item: _run_one(call, item, client_id, chaos[item["id"]], dispatch)
+    )
+    return call.respond(
+        {"responses": [_answer(item["id"], answers[item["id"]]) for item in requests]}
+    )
 
 
 def _run_one(call, item, client_id, chaos_fault, dispatch):
@@ -120,8 +127,7 @@ def _run_one(call, item, client_id, chaos_fault, dispatch):
         return graph_error(400, "BadRequest", "Batch requests cannot be nested.")
     sub_call = GraphCall(request, path, call.mailbox, call.state, call.scopes)
     target = request.full_path.rstrip("?")
-    return run_gated(SubRequest(sub_call, request.method, target, client_id, chaos_fault),
-                     dispatch)
+    return run_gated(SubRequest(sub_call, request.method, target, client_id, chaos_fault), dispatch)
 
 
 class _Schedule:
@@ -153,8 +159,7 @@ class _Schedule:
         running finish, no new one starts, and the drop reaches the server.
         """
         dropped = None
-        with ThreadPoolExecutor(max_workers=MAX_PARALLEL,
-                                thread_name_prefix="graph-batch") as pool:
+        with ThreadPoolExecutor(max_workers=MAX_PARALLEL, thread_name_prefix="graph-batch") as pool:
             running = {}
             while (self.waiting and dropped is None) or running:
                 if dropped is None:
@@ -182,7 +187,8 @@ class _Schedule:
             self.waiting.remove(item)
             if readiness == "failed":
                 self.answers[item["id"]] = graph_error(
-                    424, "FailedDependency", "A request this request depends on failed.")
+                    424, "FailedDependency", "A request this request depends on failed."
+                )
                 continue
             # Each thread answers under a copy of this request's context, so the
             # client-request-id of the batch reaches its requests' error bodies.

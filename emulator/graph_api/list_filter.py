@@ -14,15 +14,20 @@ from ..mailstore.ids import conversation_id
 from ..mailstore.message import parse_iso
 
 _COMPARATORS = {
-    "eq": operator.eq, "ne": operator.ne, "gt": operator.gt, "ge": operator.ge,
-    "lt": operator.lt, "le": operator.le,
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "lt": operator.lt,
+    "le": operator.le,
 }
 _CLAUSE = re.compile(
     r"^(?P<field>[A-Za-z/]+)\s+(?P<op>eq|ne|gt|ge|lt|le)\s+(?P<value>'(?:[^']|'')*'|\S+)$",
     re.IGNORECASE,
 )
-_CONTAINS = re.compile(r"^contains\(\s*subject\s*,\s*'(?P<value>(?:[^']|'')*)'\s*\)$",
-                       re.IGNORECASE)
+_CONTAINS = re.compile(
+    r"^contains\(\s*subject\s*,\s*'(?P<value>(?:[^']|'')*)'\s*\)$", re.IGNORECASE
+)
 
 _BOOLEAN_FIELDS = {
     "isread": lambda message: message.is_read,
@@ -56,8 +61,7 @@ def _clause(text):
     match = _CLAUSE.match(text)
     if not match:
         raise FilterError(text)
-    field, op, value = match.group("field").lower(), match.group("op").lower(), match.group(
-        "value")
+    field, op, value = match.group("field").lower(), match.group("op").lower(), match.group("value")
     compare = _COMPARATORS[op]
     if field in _BOOLEAN_FIELDS and op in ("eq", "ne") and value.lower() in ("true", "false"):
         getter, wanted = _BOOLEAN_FIELDS[field], value.lower() == "true"
@@ -77,6 +81,5 @@ def parse_filter(text):
     """A predicate ``message -> bool`` for a ``$filter`` value (``None`` when absent)."""
     if text is None or not text.strip():
         return None
-    clauses = [_clause(part) for part in re.split(r"\s+and\s+", text.strip(),
-                                                  flags=re.IGNORECASE)]
+    clauses = [_clause(part) for part in re.split(r"\s+and\s+", text.strip(), flags=re.IGNORECASE)]
     return lambda message: all(clause(message) for clause in clauses)

@@ -27,16 +27,21 @@ def sync_state_not_found(call, folder, error):
         return GraphRefusal(410, "SyncStateNotFound", str(error))
     params = dict(error.options.to_query()) if error.options is not None else {}
     params["$deltatoken"] = ""
-    location = call.link("/me/mailFolders/%s/messages/delta" % call.mailbox.folder_id(folder),
-                         params)
+    location = call.link(
+        "/me/mailFolders/%s/messages/delta" % call.mailbox.folder_id(folder), params
+    )
     return GraphRefusal(410, "SyncStateNotFound", str(error), headers={"Location": location})
 
 
 def mailbox_wide_delta(call):
     """GET /me/messages/delta: Graph tracks messages per folder only."""
     call.require(READ_SCOPES)
-    raise GraphRefusal(400, "BadRequest", "Unsupported request: Change tracking is not "
-                     "supported against 'microsoft.graph.message'.")
+    raise GraphRefusal(
+        400,
+        "BadRequest",
+        "Unsupported request: Change tracking is not "
+        "supported against 'microsoft.graph.message'.",
+    )
 
 
 def parse_options(call):
@@ -45,8 +50,9 @@ def parse_options(call):
     select = message_select(call)
     orderby = args.get("$orderby")
     if orderby is not None and not _ORDER_NEWEST_FIRST.match(orderby):
-        raise bad_request("Delta queries only support $orderby=receivedDateTime desc.",
-                          "ErrorInvalidUrlQuery")
+        raise bad_request(
+            "Delta queries only support $orderby=receivedDateTime desc.", "ErrorInvalidUrlQuery"
+        )
     received_op = received_since = None
     if args.get("$filter") is not None:
         match = _FILTER.match(args["$filter"])
@@ -54,14 +60,16 @@ def parse_options(call):
         if received_since is None:
             raise bad_request(
                 "Delta queries only support $filter on receivedDateTime with ge or gt.",
-                "ErrorInvalidUrlQuery")
+                "ErrorInvalidUrlQuery",
+            )
         received_op = match.group(1).lower()
     change_types = None
     if args.get("changeType") is not None:
         change_types = tuple(part.strip().lower() for part in args["changeType"].split(","))
         if not all(part in delta.CHANGE_TYPES for part in change_types):
-            raise bad_request("changeType must be created, updated or deleted.",
-                              "ErrorInvalidUrlQuery")
+            raise bad_request(
+                "changeType must be created, updated or deleted.", "ErrorInvalidUrlQuery"
+            )
     top = None
     if args.get("$top") is not None:
         if not args["$top"].isdigit() or int(args["$top"]) < 1:
@@ -69,9 +77,14 @@ def parse_options(call):
         top = int(args["$top"])
     expand, attachment_select = expand_attachments(call)
     return delta.DeltaOptions(
-        select=select, newest_first=orderby is not None, received_op=received_op,
-        received_since=received_since, change_types=change_types, top=top,
-        expand_attachments=expand, attachment_select=attachment_select,
+        select=select,
+        newest_first=orderby is not None,
+        received_op=received_op,
+        received_since=received_since,
+        change_types=change_types,
+        top=top,
+        expand_attachments=expand,
+        attachment_select=attachment_select,
     )
 
 
@@ -84,13 +97,17 @@ def message_delta(call, folder_ref):
     body_type = call.prefer_body_type()
     chaos = getattr(call.state, "chaos", None)
     if call.args.get("$search") is not None:
-        raise bad_request("The query parameter '$search' is not supported with change "
-                          "tracking over the 'Messages' resource.", "ErrorInvalidUrlQuery")
+        raise bad_request(
+            "The query parameter '$search' is not supported with change "
+            "tracking over the 'Messages' resource.",
+            "ErrorInvalidUrlQuery",
+        )
     with mailbox.lock:
         folder = resolve_folder(call, folder_ref)
         if folder.is_search_folder:
-            raise bad_request("Delta queries are not supported on search folders.",
-                              "ErrorInvalidRequest")
+            raise bad_request(
+                "Delta queries are not supported on search folders.", "ErrorInvalidRequest"
+            )
         token = call.args.get("$skiptoken") or call.args.get("$deltatoken")
         if token:
             try:
@@ -104,16 +121,20 @@ def message_delta(call, folder_ref):
             cursor = delta.start_round(mailbox, folder, parse_options(call))
         size = delta.page_size(preferred, settings.max_page_size)
         page = delta.next_page(mailbox, folder, cursor, size, call.immutable, chaos)
-        value = [_entry_json(call, entry, cursor.options, body_type, settings.removed_reason)
-                 for entry in page.entries]
+        value = [
+            _entry_json(call, entry, cursor.options, body_type, settings.removed_reason)
+            for entry in page.entries
+        ]
         path = "/me/mailFolders/%s/messages/delta" % mailbox.folder_id(folder)
         payload = {"@odata.context": call.context("Collection(message)"), "value": value}
         if page.next_cursor is not None:
             payload["@odata.nextLink"] = call.link(
-                path, {"$skiptoken": delta.issue_token(mailbox, page.next_cursor)})
+                path, {"$skiptoken": delta.issue_token(mailbox, page.next_cursor)}
+            )
         else:
             payload["@odata.deltaLink"] = call.link(
-                path, {"$deltatoken": delta.issue_token(mailbox, page.delta_cursor)})
+                path, {"$deltatoken": delta.issue_token(mailbox, page.delta_cursor)}
+            )
         return call.respond(payload)
 
 
@@ -122,8 +143,11 @@ def _entry_json(call, entry, options, body_type, removed_reason):
     item = {"@odata.type": "#microsoft.graph.message"}
     if entry[0] == "removed":
         _kind, number, generation, reason = entry
-        item["id"] = (mailbox.ids.immutable_message_id(number) if generation is None
-                      else mailbox.ids.rest_message_id(number, generation))
+        item["id"] = (
+            mailbox.ids.immutable_message_id(number)
+            if generation is None
+            else mailbox.ids.rest_message_id(number, generation)
+        )
         # A move out and Graph's soft delete are "changed" underneath; Outlook says
         # "deleted" for both unless the settings ask for the other reading.
         item["@removed"] = {"reason": "deleted" if removed_reason == "deleted" else reason}

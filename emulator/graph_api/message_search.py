@@ -55,8 +55,11 @@ _IMPORTANCE = {"low": "low", "medium": "normal", "normal": "normal", "high": "hi
 
 _WORD = re.compile(r"\w+")
 _MARKUP = re.compile(r"<(script|style|head|title)\b.*?</\1\s*>|<[^>]*>", re.S | re.I)
-_LEXEME = re.compile(r"""\s*(?:(?P<open>\()|(?P<close>\))|(?P<prop>[A-Za-z]+):(?=\S)
-                     |"(?P<phrase>[^"]*)"|'(?P<quoted>[^']*)'|(?P<word>[^\s()"]+))""", re.X)
+_LEXEME = re.compile(
+    r"""\s*(?:(?P<open>\()|(?P<close>\))|(?P<prop>[A-Za-z]+):(?=\S)
+                     |"(?P<phrase>[^"]*)"|'(?P<quoted>[^']*)'|(?P<word>[^\s()"]+))""",
+    re.X,
+)
 
 
 class SearchError(ValueError):
@@ -127,7 +130,7 @@ def _contains(tokens, wanted, prefix):
         tail = tokens[start + last]
         if not (tail.startswith(wanted[last]) if prefix else tail == wanted[last]):
             continue
-        if tokens[start:start + last] == wanted[:last]:
+        if tokens[start : start + last] == wanted[:last]:
             return True
     return False
 
@@ -188,8 +191,11 @@ def _term(prop, value, phrase):
         wanted = value.lower()
         if wanted not in ("true", "false"):
             raise SearchError("hasAttachments takes true or false")
-        return lambda document: 0 if any(
-            not a.is_inline for a in document.message.attachments) == (wanted == "true") else None
+        return (
+            lambda document: 0
+            if any(not a.is_inline for a in document.message.attachments) == (wanted == "true")
+            else None
+        )
     if prop == "importance":
         importance = _IMPORTANCE.get(value.lower())
         if importance is None:
@@ -205,8 +211,7 @@ def _term(prop, value, phrase):
     prefix = not phrase
 
     def score(document):
-        total = sum(_WEIGHTS[field] for field in fields
-                    if document.matches(field, wanted, prefix))
+        total = sum(_WEIGHTS[field] for field in fields if document.matches(field, wanted, prefix))
         return total or None
 
     return score
@@ -221,6 +226,7 @@ def _all_of(nodes):
                 return None
             total += value
         return total
+
     return nodes[0] if len(nodes) == 1 else score
 
 
@@ -228,6 +234,7 @@ def _any_of(nodes):
     def score(document):
         values = [value for value in (node(document) for node in nodes) if value is not None]
         return sum(values) if values else None
+
     return nodes[0] if len(nodes) == 1 else score
 
 
@@ -299,8 +306,10 @@ class _Parser:
         if kind in ("word", "phrase"):
             kind, value = self.take()
             return _term(None, value, kind == "phrase")
-        raise SearchError("unexpected '%s'" % (self.lexemes[self.position][1]
-                                               if kind is not None else "end of search"))
+        raise SearchError(
+            "unexpected '%s'"
+            % (self.lexemes[self.position][1] if kind is not None else "end of search")
+        )
 
 
 class Search:
@@ -363,8 +372,12 @@ def search_page(mailbox, folder, sources, search, skip, top):
     """``(messages, more follow)`` of one page of a ``Search`` over ``sources`` (the
     folders of ``folder``, or of the whole mailbox when it is ``None``). Hold the mailbox
     lock."""
-    key = (mailbox.token_key, folder.number if folder is not None else None, search.text,
-           tuple((source.number, source.seq) for source in sources))
+    key = (
+        mailbox.token_key,
+        folder.number if folder is not None else None,
+        search.text,
+        tuple((source.number, source.seq) for source in sources),
+    )
     ranking = _recent.get(key)
     if ranking is None:
         if folder is not None and folder.is_search_folder:
@@ -372,8 +385,10 @@ def search_page(mailbox, folder, sources, search, skip, top):
         else:
             candidates = heapq.merge(
                 *(mailbox.folder_messages(source) for source in sources),
-                key=operator.attrgetter("sort_key"), reverse=True)
+                key=operator.attrgetter("sort_key"),
+                reverse=True,
+            )
         ranking = rank(search, itertools.islice(candidates, SCAN_LIMIT))
         _recent.put(key, ranking)
-    page = [mailbox.message_by_number(number) for number in ranking[skip:skip + top]]
+    page = [mailbox.message_by_number(number) for number in ranking[skip : skip + top]]
     return [message for message in page if message is not None], skip + top < len(ranking)

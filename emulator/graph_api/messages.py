@@ -48,7 +48,8 @@ def message_select(call):
     except UnknownPropertyError as error:
         raise bad_request(
             "Could not find a property named '%s' on type 'microsoft.graph.message'." % error,
-            "RequestBroker--ParseUri") from error
+            "RequestBroker--ParseUri",
+        ) from error
 
 
 def expand_attachments(call):
@@ -56,8 +57,9 @@ def expand_attachments(call):
     try:
         return parse_expand(call.args.get("$expand"))
     except UnsupportedExpandError as error:
-        raise bad_request("Only $expand=attachments is supported.",
-                          "ErrorInvalidUrlQuery") from error
+        raise bad_request(
+            "Only $expand=attachments is supported.", "ErrorInvalidUrlQuery"
+        ) from error
     except UnknownPropertyError as error:
         raise _parse_uri_error(error) from error
 
@@ -77,8 +79,7 @@ def _parse_uri_error(error):
 def render(call, message, select=None, expand=(False, None)):
     """A message's JSON for this call's id type and body preference; ``expand`` is what
     ``expand_attachments`` returned."""
-    result = message_json(call.mailbox, message, call.immutable, select,
-                          call.prefer_body_type())
+    result = message_json(call.mailbox, message, call.immutable, select, call.prefer_body_type())
     if expand[0]:
         result["attachments"] = attachments_json(call.mailbox, message, expand[1])
     return result
@@ -86,8 +87,9 @@ def render(call, message, select=None, expand=(False, None)):
 
 def entity_response(call, message, select=None, expand=(False, None), status=200):
     """One message as its own answer (``render`` plus the ``@odata.context``)."""
-    payload = {"@odata.context": call.context(
-        "users('%s')/messages/$entity" % call.mailbox.user_id)}
+    payload = {
+        "@odata.context": call.context("users('%s')/messages/$entity" % call.mailbox.user_id)
+    }
     payload.update(render(call, message, select, expand))
     return call.respond(payload, status=status)
 
@@ -107,8 +109,9 @@ def _ordering(call):
     direction = direction.strip().lower() or "asc"
     key = _SORTABLE.get(field.lower())
     if key is None or direction not in ("asc", "desc") or "," in text:
-        raise bad_request("The $orderby value '%s' is not supported." % text,
-                          "ErrorInvalidUrlQuery")
+        raise bad_request(
+            "The $orderby value '%s' is not supported." % text, "ErrorInvalidUrlQuery"
+        )
     return key, direction == "desc", field.lower() == "receiveddatetime"
 
 
@@ -121,10 +124,13 @@ def _listed(mailbox, folder, sources, ordering, predicate, skip, top):
         # over a huge folder.
         messages = heapq.merge(
             *(mailbox.folder_messages(source, descending) for source in sources),
-            key=key, reverse=descending)
+            key=key,
+            reverse=descending,
+        )
     else:
         messages = itertools.chain.from_iterable(
-            mailbox.folder_messages(source) for source in sources)
+            mailbox.folder_messages(source) for source in sources
+        )
     if folder is not None and folder.is_search_folder:
         messages = filter(folder.search.matches, messages)
     if predicate is not None:
@@ -146,13 +152,16 @@ def _search(call):
         return None
     for option in ("$filter", "$orderby"):
         if call.args.get(option) is not None:
-            raise bad_request("The query parameter '%s' is not supported with '$search'."
-                              % option, "ErrorInvalidUrlQuery")
+            raise bad_request(
+                "The query parameter '%s' is not supported with '$search'." % option,
+                "ErrorInvalidUrlQuery",
+            )
     try:
         return Search(text)
     except SearchError as error:
-        raise bad_request("Syntax error in the $search value: %s." % error,
-                          "ErrorInvalidUrlQuery") from error
+        raise bad_request(
+            "Syntax error in the $search value: %s." % error, "ErrorInvalidUrlQuery"
+        ) from error
 
 
 def list_messages(call, folder_ref=None):
@@ -167,8 +176,9 @@ def list_messages(call, folder_ref=None):
         try:
             predicate = parse_filter(call.args.get("$filter"))
         except FilterError as error:
-            raise bad_request("The $filter clause '%s' is not supported." % error,
-                              "ErrorInvalidUrlQuery") from error
+            raise bad_request(
+                "The $filter clause '%s' is not supported." % error, "ErrorInvalidUrlQuery"
+            ) from error
     mailbox = call.mailbox
     with mailbox.lock:
         folder = resolve_folder(call, folder_ref) if folder_ref else None
@@ -223,11 +233,14 @@ def list_attachments(call, ref):
     with call.mailbox.lock:
         message = resolve_message(call, ref)
         message_id = call.mailbox.message_id(message, call.immutable)
-        return call.respond({
-            "@odata.context": call.context("users('%s')/messages('%s')/attachments" % (
-                call.mailbox.user_id, message_id)),
-            "value": attachments_json(call.mailbox, message, select),
-        })
+        return call.respond(
+            {
+                "@odata.context": call.context(
+                    "users('%s')/messages('%s')/attachments" % (call.mailbox.user_id, message_id)
+                ),
+                "value": attachments_json(call.mailbox, message, select),
+            }
+        )
 
 
 def get_attachment(call, ref, attachment_ref):
@@ -237,9 +250,12 @@ def get_attachment(call, ref, attachment_ref):
     with call.mailbox.lock:
         message = resolve_message(call, ref)
         attachment = _resolve_attachment(call, message, attachment_ref)
-        payload = {"@odata.context": call.context(
-            "users('%s')/messages('%s')/attachments/$entity" % (
-                call.mailbox.user_id, call.mailbox.message_id(message, call.immutable)))}
+        payload = {
+            "@odata.context": call.context(
+                "users('%s')/messages('%s')/attachments/$entity"
+                % (call.mailbox.user_id, call.mailbox.message_id(message, call.immutable))
+            )
+        }
         payload.update(attachment_json(call.mailbox, message, attachment, select))
         return call.respond(payload)
 
@@ -256,8 +272,10 @@ def attachment_value(call, ref, attachment_ref):
 def require_draft(message):
     """Refuse content changes to anything but a draft."""
     if not message.is_draft:
-        raise bad_request("Update operation is not supported for some properties of sent "
-                          "message.", "ErrorInvalidPropertyUpdateSentMessage")
+        raise bad_request(
+            "Update operation is not supported for some properties of sent " "message.",
+            "ErrorInvalidPropertyUpdateSentMessage",
+        )
 
 
 def add_attachment(call, ref):
@@ -287,16 +305,18 @@ def update_message(call, ref):
     call.require(WRITE_SCOPES)
     fields = message_fields(call.json_body())
     if "attachments" in fields:
-        raise bad_request("Attachments are added through the attachments collection.",
-                          "ErrorInvalidRequest")
+        raise bad_request(
+            "Attachments are added through the attachments collection.", "ErrorInvalidRequest"
+        )
     with call.mailbox.lock:
         message = resolve_message(call, ref)
         content = set(fields) - ALWAYS_UPDATABLE
         if content:
             require_draft(message)
         if content - DRAFT_UPDATABLE - {"headers"}:
-            raise bad_request("The request contains properties that cannot be updated.",
-                              "ErrorInvalidProperty")
+            raise bad_request(
+                "The request contains properties that cannot be updated.", "ErrorInvalidProperty"
+            )
         if fields:
             message = call.mailbox.update_message(message, **fields)
         return entity_response(call, message)
@@ -319,8 +339,7 @@ def move_message(call, ref):
     with call.mailbox.lock:
         destination = _destination(call)
         message = resolve_message(call, ref)
-        return entity_response(call, call.mailbox.move_message(message, destination),
-                               status=201)
+        return entity_response(call, call.mailbox.move_message(message, destination), status=201)
 
 
 def copy_message(call, ref):
@@ -329,8 +348,7 @@ def copy_message(call, ref):
     with call.mailbox.lock:
         destination = _destination(call)
         message = resolve_message(call, ref)
-        return entity_response(call, call.mailbox.copy_message(message, destination),
-                               status=201)
+        return entity_response(call, call.mailbox.copy_message(message, destination), status=201)
 
 
 def delete_message(call, ref):
@@ -347,4 +365,3 @@ def permanent_delete(call, ref):
     with call.mailbox.lock:
         call.mailbox.delete_message(resolve_message(call, ref))
     return call.empty(204)
-

@@ -41,9 +41,11 @@ def check_sender(mailbox, message):
     for pair in (message.from_addr, message.sender):
         if pair is not None and pair[1].lower() != mailbox.email.lower():
             raise GraphRefusal(
-                403, "ErrorSendAsDenied",
+                403,
+                "ErrorSendAsDenied",
                 "The user account which was used to submit this request does not have the "
-                "right to send mail on behalf of the specified sending account.")
+                "right to send mail on behalf of the specified sending account.",
+            )
     owner = (mailbox.display_name, mailbox.email)
     message.from_addr = owner if message.from_addr is None else message.from_addr
     message.sender = message.sender or message.from_addr
@@ -52,8 +54,9 @@ def check_sender(mailbox, message):
 def check_recipients(message):
     """Refuse a message addressed to nobody."""
     if not message.all_recipients():
-        raise bad_request("At least one recipient is required, but none were found.",
-                          "ErrorInvalidRecipients")
+        raise bad_request(
+            "At least one recipient is required, but none were found.", "ErrorInvalidRecipients"
+        )
 
 
 def message_from_mime(mailbox, raw):
@@ -61,12 +64,16 @@ def message_from_mime(mailbox, raw):
     try:
         fields = mime.parse_mime(raw)
     except mime.MimeError as error:
-        raise bad_request("The MIME content is not a valid message.",
-                          "ErrorMimeContentInvalid") from error
+        raise bad_request(
+            "The MIME content is not a valid message.", "ErrorMimeContentInvalid"
+        ) from error
     attachments = fields.pop("attachments")
     fields.pop("sent")  # Exchange stamps its own submit time, whatever the Date header says
-    message = Message(number=0, folder_no=0, **{
-        name: value for name, value in fields.items() if value is not None})
+    message = Message(
+        number=0,
+        folder_no=0,
+        **{name: value for name, value in fields.items() if value is not None},
+    )
     check_sender(mailbox, message)
     for attachment in attachments:
         message.add_attachment(**attachment)
@@ -84,9 +91,12 @@ def check_send_rate(state, mailbox):
     settings = state.settings
     wait = state.send_rate.try_submit(mailbox.email, settings.send_limit, settings.send_window)
     if wait is not None:
-        raise GraphRefusal(429, "ErrorExceededMessageLimit",
-                           "Message submission rate limit exceeded.",
-                           headers={"Retry-After": str(wait)})
+        raise GraphRefusal(
+            429,
+            "ErrorExceededMessageLimit",
+            "Message submission rate limit exceeded.",
+            headers={"Retry-After": str(wait)},
+        )
 
 
 def send(state, mailbox, message, save_to_sent=True, request_format="json", request=None):
@@ -125,8 +135,12 @@ def send_draft(state, mailbox, draft):
         check_sender(mailbox, current)
         check_send_rate(state, mailbox)
         sent = mailbox.move_message(
-            current, mailbox.folder("sentitems"),
-            is_draft=False, is_read=True, sent=now, received=now,
+            current,
+            mailbox.folder("sentitems"),
+            is_draft=False,
+            is_read=True,
+            sent=now,
+            received=now,
         )
         thread = (sent.conversation_guid, sent.conversation_index)
         entry = _log_entry(mailbox, sent, "draft", None)
@@ -177,7 +191,8 @@ def deliver(state, message, thread):
         inbox_copy.received = int(time.time())
         # Recipients never see the Bcc line, not even among the raw headers.
         inbox_copy.headers = received_headers(message) + [
-            header for header in message.headers or () if header[0].lower() != "bcc"]
+            header for header in message.headers or () if header[0].lower() != "bcc"
+        ]
         mailbox = user.mailbox
         with mailbox.lock:
             mailbox.add_message(mailbox.folder("inbox"), inbox_copy, thread_hint=thread)
@@ -190,10 +205,15 @@ def received_headers(message):
     sender_domain = (message.from_addr or ("", "unknown"))[1].rpartition("@")[2]
     moment = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
     return [
-        ("Received", "from %s by %s with Microsoft SMTP Server (version=TLS1_2); %s"
-         % (sender_domain, _RELAY, moment)),
-        ("Authentication-Results", "spf=pass smtp.mailfrom=%s; dkim=pass header.d=%s"
-         % (sender_domain, sender_domain)),
+        (
+            "Received",
+            "from %s by %s with Microsoft SMTP Server (version=TLS1_2); %s"
+            % (sender_domain, _RELAY, moment),
+        ),
+        (
+            "Authentication-Results",
+            "spf=pass smtp.mailfrom=%s; dkim=pass header.d=%s" % (sender_domain, sender_domain),
+        ),
         ("X-MS-Exchange-Organization-SCL", "1"),
     ]
 
@@ -219,8 +239,8 @@ def _quoted(original, comment):
     header.append("<b>Subject:</b> %s" % html.escape(original.subject or ""))
     original_html = convert(original.body, original.body_type, "html")
     return (
-        "<html><body><div>%s</div><hr style=\"display:inline-block;width:98%%\">"
-        "<div id=\"divRplyFwdMsg\">%s</div><div>%s</div></body></html>"
+        '<html><body><div>%s</div><hr style="display:inline-block;width:98%%">'
+        '<div id="divRplyFwdMsg">%s</div><div>%s</div></body></html>'
         % (_comment_html(comment or ""), "<br>".join(header), original_html)
     )
 
@@ -240,8 +260,9 @@ def compose_response(mailbox, original, kind, comment=None, fields=None):
     """
     fields = dict(fields or {})
     if comment is not None and "body" in fields:
-        raise bad_request("The comment and the message body cannot both be set.",
-                          "ErrorInvalidRequest")
+        raise bad_request(
+            "The comment and the message body cannot both be set.", "ErrorInvalidRequest"
+        )
     me = mailbox.email.lower()
     owner = (mailbox.display_name, mailbox.email)
     from_me = bool(original.from_addr) and original.from_addr[1].lower() == me
@@ -259,17 +280,27 @@ def compose_response(mailbox, original, kind, comment=None, fields=None):
                     (to if pair in original.to else cc).append(pair)
     prefix = "FW:" if kind == "forward" else "RE:"
     response = Message(
-        number=0, folder_no=0,
+        number=0,
+        folder_no=0,
         subject=_prefixed(original.subject, prefix),
-        body=_quoted(original, comment), body_type="html",
-        from_addr=owner, sender=owner, to=to, cc=cc,
+        body=_quoted(original, comment),
+        body_type="html",
+        from_addr=owner,
+        sender=owner,
+        to=to,
+        cc=cc,
         in_reply_to=original.internet_message_id,
         references=[*original.references, original.internet_message_id],
     )
     if kind == "forward":
         for attachment in original.attachments:
-            response.add_attachment(attachment.name, attachment.content_type, attachment.data,
-                                    attachment.is_inline, attachment.content_id)
+            response.add_attachment(
+                attachment.name,
+                attachment.content_type,
+                attachment.data,
+                attachment.is_inline,
+                attachment.content_id,
+            )
     for attachment in fields.pop("attachments", []):
         response.add_attachment(**attachment)
     for name, value in fields.items():

@@ -30,20 +30,22 @@ def get_me(call):
     call.require(USER_SCOPES)
     mailbox = call.mailbox
     given, _, surname = mailbox.display_name.partition(" ")
-    return call.respond({
-        "@odata.context": call.context("users/$entity"),
-        "businessPhones": [],
-        "displayName": mailbox.display_name,
-        "givenName": given or None,
-        "jobTitle": None,
-        "mail": mailbox.email,
-        "mobilePhone": None,
-        "officeLocation": None,
-        "preferredLanguage": "en-US",
-        "surname": surname or None,
-        "userPrincipalName": mailbox.email,
-        "id": mailbox.user_id,
-    })
+    return call.respond(
+        {
+            "@odata.context": call.context("users/$entity"),
+            "businessPhones": [],
+            "displayName": mailbox.display_name,
+            "givenName": given or None,
+            "jobTitle": None,
+            "mail": mailbox.email,
+            "mobilePhone": None,
+            "officeLocation": None,
+            "preferredLanguage": "en-US",
+            "surname": surname or None,
+            "userPrincipalName": mailbox.email,
+            "id": mailbox.user_id,
+        }
+    )
 
 
 def _batch(call):
@@ -99,14 +101,16 @@ _ROUTES = [
     ("POST", _MESSAGE + "/createForward", _create_response("forward")),
     ("POST", r"/\$batch", _batch),
 ]
-_COMPILED = [(method, re.compile(pattern, re.IGNORECASE), handler)
-             for method, pattern, handler in _ROUTES]
+_COMPILED = [
+    (method, re.compile(pattern, re.IGNORECASE), handler) for method, pattern, handler in _ROUTES
+]
 
 _USERS_PREFIX = re.compile(r"^/users/(?P<user>[^/]+)", re.IGNORECASE)
 _KEY_SYNTAX = re.compile(r"\('([^']*)'\)")
 _CHILD_FOLDER = re.compile(r"^/me/mailFolders/[^/]+/childFolders/([^/]+)", re.IGNORECASE)
-_FOLDER_MESSAGE = re.compile(r"^/me/mailFolders/([^/]+)/messages/(?!%s$)([^/]+)" % _DELTA,
-                             re.IGNORECASE)
+_FOLDER_MESSAGE = re.compile(
+    r"^/me/mailFolders/([^/]+)/messages/(?!%s$)([^/]+)" % _DELTA, re.IGNORECASE
+)
 
 
 def _normalise(call, path):
@@ -118,9 +122,10 @@ def _normalise(call, path):
         if wanted not in (mailbox.email.lower(), str(mailbox.user_id).lower()):
             if call.state.user(wanted) is not None:
                 raise access_denied()
-            raise GraphRefusal(404, "ErrorInvalidUser",
-                             "The requested user '%s' is invalid." % users.group("user"))
-        path = "/me" + path[users.end():]
+            raise GraphRefusal(
+                404, "ErrorInvalidUser", "The requested user '%s' is invalid." % users.group("user")
+            )
+        path = "/me" + path[users.end() :]
     while True:
         collapsed = _CHILD_FOLDER.sub(r"/me/mailFolders/\1", path, count=1)
         if collapsed == path:
@@ -129,7 +134,7 @@ def _normalise(call, path):
     scoped = _FOLDER_MESSAGE.match(path)
     if scoped:
         graph_folders.resolve_folder(call, scoped.group(1))
-        path = "/me/messages/" + scoped.group(2) + path[scoped.end():]
+        path = "/me/messages/" + scoped.group(2) + path[scoped.end() :]
     return path
 
 
@@ -146,8 +151,9 @@ def dispatch(call):
                 if route_method == method:
                     return handler(call, *match.groups())
         if path_known:
-            raise GraphRefusal(405, "BadRequest",
-                             "The HTTP method '%s' is not supported here." % method)
+            raise GraphRefusal(
+                405, "BadRequest", "The HTTP method '%s' is not supported here." % method
+            )
         segment = path.rstrip("/").rsplit("/", 1)[-1] or path
         raise GraphRefusal(400, "BadRequest", "Resource not found for the segment '%s'." % segment)
     except GraphRefusal as error:

@@ -17,8 +17,9 @@ def _mime_payload(call):
     try:
         decoded = base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError) as error:
-        raise bad_request("Invalid base64 string for MIME content.",
-                          "ErrorMimeContentInvalidBase64String") from error
+        raise bad_request(
+            "Invalid base64 string for MIME content.", "ErrorMimeContentInvalidBase64String"
+        ) from error
     if not decoded:
         raise bad_request("The MIME content is empty.", "ErrorMimeContentInvalid")
     return decoded
@@ -31,14 +32,14 @@ def send_mail(call):
     if call.request.mimetype == "text/plain":
         raw = _mime_payload(call)
         message = outgoing.message_from_mime(mailbox, raw)
-        outgoing.send(call.state, mailbox, message, True, "mime",
-                      raw.decode("utf-8", "replace"))
+        outgoing.send(call.state, mailbox, message, True, "mime", raw.decode("utf-8", "replace"))
         return call.empty(202)
     body = call.json_body()
     unknown = set(body) - {"message", "saveToSentItems"}
     if unknown:
-        raise bad_request("The parameter '%s' is not valid for sendMail." % sorted(unknown)[0],
-                          "RequestBodyRead")
+        raise bad_request(
+            "The parameter '%s' is not valid for sendMail." % sorted(unknown)[0], "RequestBodyRead"
+        )
     if not isinstance(body.get("message"), dict):
         raise bad_request("The message parameter is required.", "ErrorInvalidRequest")
     save = body.get("saveToSentItems", True)
@@ -98,8 +99,9 @@ def create_draft(call, folder_ref=None):
     with mailbox.lock:
         folder = resolve_folder(call, folder_ref) if folder_ref else mailbox.folder("drafts")
         if folder.is_search_folder:
-            raise bad_request("Messages cannot be created in a search folder.",
-                              "ErrorInvalidRequest")
+            raise bad_request(
+                "Messages cannot be created in a search folder.", "ErrorInvalidRequest"
+            )
         return _file_draft(call, folder, outgoing.outgoing_message(mailbox, fields, draft=True))
 
 

@@ -12,12 +12,34 @@ from . import event_message_shapes
 
 # Properties a message shows when no $select is given (Graph's default set).
 DEFAULT_MESSAGE_FIELDS = (
-    "createdDateTime", "lastModifiedDateTime", "changeKey", "categories",
-    "receivedDateTime", "sentDateTime", "hasAttachments", "internetMessageId", "subject",
-    "bodyPreview", "importance", "parentFolderId", "conversationId", "conversationIndex",
-    "isDeliveryReceiptRequested", "isReadReceiptRequested", "isRead", "isDraft", "webLink",
-    "inferenceClassification", "body", "sender", "from", "toRecipients", "ccRecipients",
-    "bccRecipients", "replyTo", "flag",
+    "createdDateTime",
+    "lastModifiedDateTime",
+    "changeKey",
+    "categories",
+    "receivedDateTime",
+    "sentDateTime",
+    "hasAttachments",
+    "internetMessageId",
+    "subject",
+    "bodyPreview",
+    "importance",
+    "parentFolderId",
+    "conversationId",
+    "conversationIndex",
+    "isDeliveryReceiptRequested",
+    "isReadReceiptRequested",
+    "isRead",
+    "isDraft",
+    "webLink",
+    "inferenceClassification",
+    "body",
+    "sender",
+    "from",
+    "toRecipients",
+    "ccRecipients",
+    "bccRecipients",
+    "replyTo",
+    "flag",
 )
 # Only returned when $select names them.
 SELECT_ONLY_MESSAGE_FIELDS = ("uniqueBody", "internetMessageHeaders")
@@ -31,8 +53,14 @@ FILE_ATTACHMENT_FIELDS = ("contentId", "contentLocation", "contentBytes")
 FILE_ATTACHMENT_TYPE = "microsoft.graph.fileAttachment"
 
 FOLDER_FIELDS = (
-    "id", "displayName", "parentFolderId", "childFolderCount", "unreadItemCount",
-    "totalItemCount", "sizeInBytes", "isHidden",
+    "id",
+    "displayName",
+    "parentFolderId",
+    "childFolderCount",
+    "unreadItemCount",
+    "totalItemCount",
+    "sizeInBytes",
+    "isHidden",
 )
 
 
@@ -62,6 +90,7 @@ def _spelled(name, allowed):
 
 def parse_select(text, allowed):
     """The property names of a ``$select`` value, in order, or ``None`` when absent."""
+
     def resolve(name):
         match = _spelled(name, allowed)
         if match is None:
@@ -87,13 +116,15 @@ def _attachment_property(raw):
     match = _spelled(name, ATTACHMENT_FIELDS + ("id",) + (FILE_ATTACHMENT_FIELDS if cast else ()))
     if match is None:
         raise UnknownPropertyError(
-            "Could not find a property named '%s' on type '%s'." % (
-                name, FILE_ATTACHMENT_TYPE if cast else "microsoft.graph.attachment"))
+            "Could not find a property named '%s' on type '%s'."
+            % (name, FILE_ATTACHMENT_TYPE if cast else "microsoft.graph.attachment")
+        )
     return match
 
 
-_EXPAND_ATTACHMENTS = re.compile(r"^\s*attachments\s*(?:\(\s*\$select\s*=([^)]*)\))?\s*$",
-                                 re.IGNORECASE)
+_EXPAND_ATTACHMENTS = re.compile(
+    r"^\s*attachments\s*(?:\(\s*\$select\s*=([^)]*)\))?\s*$", re.IGNORECASE
+)
 
 
 class UnsupportedExpandError(ValueError):
@@ -120,7 +151,8 @@ def recipient(pair):
 def change_key(message):
     """A changeKey that changes with every modification of the message."""
     raw = b"\x09\x00\x00\x00\x16\x00\x00\x00" + struct.pack(
-        ">QI", message.number, message.change_number)
+        ">QI", message.number, message.change_number
+    )
     return base64.b64encode(raw).decode("ascii")
 
 
@@ -132,13 +164,17 @@ def etag(message):
 def _body(view):
     wanted = view.body_type or "html"
     message = view.message
-    return {"contentType": wanted,
-            "content": bodies.convert(message.body, message.body_type, wanted)}
+    return {
+        "contentType": wanted,
+        "content": bodies.convert(message.body, message.body_type, wanted),
+    }
 
 
 def _web_link(message_id):
-    return ("https://outlook.office365.com/owa/?ItemID=%s&exvsurl=1&viewmodel=ReadMessageItem"
-            % quote(message_id, safe=""))
+    return (
+        "https://outlook.office365.com/owa/?ItemID=%s&exvsurl=1&viewmodel=ReadMessageItem"
+        % quote(message_id, safe="")
+    )
 
 
 def _recipients(pairs):
@@ -220,24 +256,29 @@ def folder_json(mailbox, folder):
     result = {}
     if folder.is_search_folder:
         result["@odata.type"] = "#microsoft.graph.mailSearchFolder"
-    result.update({
-        "id": mailbox.folder_id(folder),
-        "displayName": folder.display_name,
-        "parentFolderId": mailbox.folder_id(parent) if parent else None,
-        "childFolderCount": mailbox.child_count(folder),
-        "unreadItemCount": unread,
-        "totalItemCount": total,
-        "sizeInBytes": 0,
-        "isHidden": folder.hidden,
-    })
+    result.update(
+        {
+            "id": mailbox.folder_id(folder),
+            "displayName": folder.display_name,
+            "parentFolderId": mailbox.folder_id(parent) if parent else None,
+            "childFolderCount": mailbox.child_count(folder),
+            "unreadItemCount": unread,
+            "totalItemCount": total,
+            "sizeInBytes": 0,
+            "isHidden": folder.hidden,
+        }
+    )
     if folder.is_search_folder:
-        result.update({
-            "isSupported": True,
-            "includeNestedFolders": folder.search.include_nested,
-            "sourceFolderIds": [mailbox.ids.folder_id(number)
-                                for number in folder.search.source_folder_numbers],
-            "filterQuery": folder.search.filter_query,
-        })
+        result.update(
+            {
+                "isSupported": True,
+                "includeNestedFolders": folder.search.include_nested,
+                "sourceFolderIds": [
+                    mailbox.ids.folder_id(number) for number in folder.search.source_folder_numbers
+                ],
+                "filterQuery": folder.search.filter_query,
+            }
+        )
     return result
 
 
@@ -270,5 +311,6 @@ def attachment_json(mailbox, message, attachment, select=None):
 def attachments_json(mailbox, message, select=None):
     """The attachments of a message (``$expand=attachments``, optionally with its own
     ``$select``)."""
-    return [attachment_json(mailbox, message, attachment, select)
-            for attachment in message.attachments]
+    return [
+        attachment_json(mailbox, message, attachment, select) for attachment in message.attachments
+    ]

@@ -13,8 +13,11 @@ def invalid_token():
 
 def generation_expired(error):
     """410 for a generation no longer kept: no ``Location``, the generations in the text."""
-    return GraphRefusal(410, "SyncStateNotFound",
-                        "The sync state generation was not found or has expired: %s" % error)
+    return GraphRefusal(
+        410,
+        "SyncStateNotFound",
+        "The sync state generation was not found or has expired: %s" % error,
+    )
 
 
 def open_folder_token(call, token):
@@ -25,8 +28,9 @@ def open_folder_token(call, token):
     except delta_tokens.MalformedToken as error:
         raise invalid_token() from error
     try:
-        delta_tokens.check_generation(mailbox, stream, generation,
-                                      getattr(call.state, "chaos", None))
+        delta_tokens.check_generation(
+            mailbox, stream, generation, getattr(call.state, "chaos", None)
+        )
     except GenerationExpired as error:
         raise generation_expired(error) from error
     return stream, data

@@ -21,20 +21,25 @@ def _attachment_item(call):
         raise bad_request("The AttachmentItem parameter is required.", "ErrorInvalidRequest")
     item = {name.lower(): value for name, value in item.items()}
     if str(item.get("attachmenttype", "")).lower() != "file":
-        raise bad_request("Only file attachments can be uploaded in a session.",
-                          "ErrorInvalidRequest")
+        raise bad_request(
+            "Only file attachments can be uploaded in a session.", "ErrorInvalidRequest"
+        )
     name, size = item.get("name"), item.get("size")
     if not isinstance(name, str) or not name:
         raise bad_request("Invalid value for property 'name'.", "RequestBodyRead")
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
         raise bad_request("Invalid value for property 'size'.", "RequestBodyRead")
     if size < MIN_SIZE:
-        raise bad_request("Attachment size must be at least 3 MB: attach smaller files with "
-                          "a single POST.", "ErrorAttachmentSizeShouldNotBeLessThanMinimumSize")
+        raise bad_request(
+            "Attachment size must be at least 3 MB: attach smaller files with " "a single POST.",
+            "ErrorAttachmentSizeShouldNotBeLessThanMinimumSize",
+        )
     if size > MAX_SIZE:
         # Graph documents the 150 MB ceiling, not the code it answers past it (inferred).
-        raise bad_request("Attachment size must not exceed 150 MB.",
-                          "ErrorAttachmentSizeShouldNotBeGreaterThanMaximumSize")
+        raise bad_request(
+            "Attachment size must not exceed 150 MB.",
+            "ErrorAttachmentSizeShouldNotBeGreaterThanMaximumSize",
+        )
     return {
         "name": name,
         "size": size,
@@ -53,13 +58,19 @@ def create_upload_session(call, ref):
         message = resolve_message(call, ref)
         require_draft(message)
         message_id = mailbox.message_id(message, call.immutable)
-    session, authtoken = call.state.upload_sessions.open(
-        mailbox.email, message.number, **item)
+    session, authtoken = call.state.upload_sessions.open(mailbox.email, message.number, **item)
     upload_url = call.request.host_url.rstrip("/") + UPLOAD_PATH % (
-        mailbox.user_id, call.state.tenant_id, message_id, session.id)
-    return call.respond({
-        "@odata.context": call.context("microsoft.graph.uploadSession"),
-        "uploadUrl": upload_url + "?authtoken=" + authtoken,
-        "expirationDateTime": iso(session.expires_at),
-        "nextExpectedRanges": ["0-"],
-    }, status=201)
+        mailbox.user_id,
+        call.state.tenant_id,
+        message_id,
+        session.id,
+    )
+    return call.respond(
+        {
+            "@odata.context": call.context("microsoft.graph.uploadSession"),
+            "uploadUrl": upload_url + "?authtoken=" + authtoken,
+            "expirationDateTime": iso(session.expires_at),
+            "nextExpectedRanges": ["0-"],
+        },
+        status=201,
+    )

@@ -16,7 +16,11 @@ NO_STORE = {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"}
 def aad_description(code, message, trace_id, correlation_id, timestamp):
     """``AADSTSnnnnn: message`` followed by the trace lines, as Entra ID writes it."""
     return "AADSTS%d: %s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\nTimestamp: %s" % (
-        code, message, trace_id, correlation_id, timestamp,
+        code,
+        message,
+        trace_id,
+        correlation_id,
+        timestamp,
     )
 
 

@@ -25,9 +25,19 @@ from .token_endpoint import client_info
 
 # Parameters carried from the GET through the consent form's POST.
 CARRIED_PARAMETERS = (
-    "client_id", "response_type", "redirect_uri", "scope", "state", "nonce",
-    "code_challenge", "code_challenge_method", "response_mode", "prompt", "login_hint",
-    "domain_hint", "client_info",
+    "client_id",
+    "response_type",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "response_mode",
+    "prompt",
+    "login_hint",
+    "domain_hint",
+    "client_info",
 )
 RESPONSE_MODES = ("query", "fragment", "form_post")
 # RFC 7636: an S256 challenge is 43 base64url characters.
@@ -159,27 +169,45 @@ def handle_authorize(request, state):
 def _parameter_problem(flow):
     params = flow.params
     if params.get("response_mode") not in (None, "", *RESPONSE_MODES):
-        return ("invalid_request", 90023,
-                "The response_mode '%s' is not supported." % params["response_mode"])
+        return (
+            "invalid_request",
+            90023,
+            "The response_mode '%s' is not supported." % params["response_mode"],
+        )
     response_type = params.get("response_type")
     if not response_type:
-        return ("invalid_request", 900144,
-                "The request body must contain the following parameter: 'response_type'.")
+        return (
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'response_type'.",
+        )
     if response_type != "code":
-        return ("unsupported_response_type", 700054,
-                "response_type '%s' is not enabled for the application." % response_type)
+        return (
+            "unsupported_response_type",
+            700054,
+            "response_type '%s' is not enabled for the application." % response_type,
+        )
     if not flow.scopes:
-        return ("invalid_request", 900144,
-                "The request body must contain the following parameter: 'scope'.")
+        return (
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'scope'.",
+        )
     challenge = params.get("code_challenge")
     if not challenge:
-        return ("invalid_request", 900144,
-                "The request body must contain the following parameter: 'code_challenge'. "
-                "This emulator requires PKCE (S256) on every authorization request.")
+        return (
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'code_challenge'. "
+            "This emulator requires PKCE (S256) on every authorization request.",
+        )
     if params.get("code_challenge_method") != "S256":
-        return ("invalid_request", 90023,
-                "Invalid code_challenge_method '%s': only S256 is accepted."
-                % (params.get("code_challenge_method") or "plain"))
+        return (
+            "invalid_request",
+            90023,
+            "Invalid code_challenge_method '%s': only S256 is accepted."
+            % (params.get("code_challenge_method") or "plain"),
+        )
     if not S256_CHALLENGE.match(challenge):
         return ("invalid_request", 501491, "Invalid size of Code_Challenge parameter.")
     return None
@@ -194,7 +222,8 @@ def _consent_request(flow):
             return flow.sign_in(user)
     if flow.params.get("prompt") == "none":
         return flow.redirect_error(
-            "login_required", 50058,
+            "login_required",
+            50058,
             "A silent sign-in request was sent but no user is signed in.",
         )
     return flow.consent_form(email=login_hint)

@@ -28,10 +28,10 @@ code { font-size: 13px; word-break: break-all; }
 
 def _page(title, body):
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<title>%s</title><style>%s</style></head><body><main>"
-        "<div class=\"brand\">Microsoft (emulated)</div>%s</main></body></html>\n"
+        '<div class="brand">Microsoft (emulated)</div>%s</main></body></html>\n'
         % (escape(title), _STYLE, body)
     )
 

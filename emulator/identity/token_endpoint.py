@@ -30,7 +30,9 @@ def handle_token(request, state):
     """Redeem a code or a refresh token for tokens."""
     if request.method != "POST":
         return oauth_error(
-            request, "invalid_request", 900561,
+            request,
+            "invalid_request",
+            900561,
             "The endpoint only accepts POST requests. Received a %s request." % request.method,
         )
     form = request.form
@@ -42,7 +44,9 @@ def handle_token(request, state):
         # Entra ID calls an unknown client_id "unauthorized_client" (HTTP 400), not
         # invalid_client: no client was authenticated, none even exists.
         return oauth_error(
-            request, "unauthorized_client", 700016,
+            request,
+            "unauthorized_client",
+            700016,
             unknown_app_message(client_id, state.tenant_id),
         )
     grant_type = form.get("grant_type")
@@ -50,7 +54,9 @@ def handle_token(request, state):
         return missing_parameter(request, "grant_type")
     if grant_type not in GRANT_TYPES:
         return oauth_error(
-            request, "unsupported_grant_type", 70003,
+            request,
+            "unsupported_grant_type",
+            70003,
             "The app requested an unsupported grant type '%s'." % grant_type,
         )
     secret_problem = _secret_problem(request, app, client_secret)
@@ -78,24 +84,31 @@ def _client_credentials(request):
 def _secret_problem(request, app, client_secret):
     if not client_secret:
         return oauth_error(
-            request, "invalid_client", 7000218,
+            request,
+            "invalid_client",
+            7000218,
             "The request body must contain the following parameter: 'client_assertion' "
             "or 'client_secret'.",
         )
     matching = [
-        secret for secret in app.secrets
+        secret
+        for secret in app.secrets
         if hmac.compare_digest(secret.value.encode(), client_secret.encode())
     ]
     if not matching:
         return oauth_error(
-            request, "invalid_client", 7000215,
+            request,
+            "invalid_client",
+            7000215,
             "Invalid client secret provided. Ensure the secret being sent in the request is "
             "the client secret value, not the client secret ID, for a secret added to app "
             "'%s'." % app.client_id,
         )
     if all(secret.expired for secret in matching):
         return oauth_error(
-            request, "invalid_client", 7000222,
+            request,
+            "invalid_client",
+            7000222,
             "The provided client secret keys for app '%s' are expired. Visit the Azure "
             "portal to create new keys for your app: "
             "https://aka.ms/NewClientSecret, or consider using certificate credentials for "
@@ -115,32 +128,42 @@ def _redeem_code(request, state, app):
     )
     if problem == "unknown":
         return oauth_error(
-            request, "invalid_grant", 70000,
+            request,
+            "invalid_grant",
+            70000,
             "The provided value for the 'code' parameter is not valid.",
         )
     if problem == "redeemed":
         return oauth_error(
-            request, "invalid_grant", 54005,
+            request,
+            "invalid_grant",
+            54005,
             "OAuth2 Authorization code was already redeemed, please retry with a new valid "
             "code or use an existing refresh token.",
         )
     if problem == "expired":
         return oauth_error(
-            request, "invalid_grant", 70008,
+            request,
+            "invalid_grant",
+            70008,
             "The provided authorization code or refresh token has expired due to "
             "inactivity. Send a new interactive authorization request for this user and "
             "resource.",
         )
     if problem == "redirect_uri":
         return oauth_error(
-            request, "invalid_grant", 50011,
+            request,
+            "invalid_grant",
+            50011,
             "The redirect URI '%s' specified in the request does not match the redirect "
             "URI used to obtain the authorization code for the application '%s'."
             % (form["redirect_uri"], app.client_id),
         )
     if problem == "pkce":
         return oauth_error(
-            request, "invalid_grant", 501481,
+            request,
+            "invalid_grant",
+            501481,
             "The Code_Verifier does not match the code_challenge supplied in the "
             "authorization request.",
         )
@@ -163,11 +186,13 @@ def _redeem_refresh_token(request, state, app):
         missing = [scope for scope in resource_scopes(requested) if scope not in consented]
         if missing:
             return oauth_error(
-                request, "invalid_grant", 65001,
+                request,
+                "invalid_grant",
+                65001,
                 "The user or administrator has not consented to use the application with "
                 "ID '%s' named '%s'. Send an interactive authorization request for this "
-                "user and resource. Missing: %s." % (app.client_id, app.display_name,
-                                                    " ".join(missing)),
+                "user and resource. Missing: %s."
+                % (app.client_id, app.display_name, " ".join(missing)),
                 suberror="consent_required",
             )
         # Checked twice on purpose: a parallel refresh may have used the token meanwhile.
@@ -184,7 +209,9 @@ def _redeem_refresh_token(request, state, app):
 def _refresh_problem(request, token, problem):
     if problem == "revoked":
         return oauth_error(
-            request, "invalid_grant", 50173,
+            request,
+            "invalid_grant",
+            50173,
             "The provided grant has expired due to it being revoked, a fresh auth token is "
             "needed. The user might have changed or reset their password. The grant was "
             "issued on '%s' and the TokensValidFrom date (before which tokens are not "
@@ -192,18 +219,24 @@ def _refresh_problem(request, token, problem):
         )
     if problem == "inactive":
         return oauth_error(
-            request, "invalid_grant", 700082,
+            request,
+            "invalid_grant",
+            700082,
             "The refresh token has expired due to inactivity. The token was issued on '%s' "
             "and was inactive for %s." % (_iso(token.issued_at), INACTIVITY_WINDOW),
         )
     if problem == "redeemed":
         return oauth_error(
-            request, "invalid_grant", 70000,
+            request,
+            "invalid_grant",
+            70000,
             "Provided grant is invalid or malformed: this refresh token was already used "
             "and has been replaced by the one returned with it.",
         )
     return oauth_error(
-        request, "invalid_grant", 70000,
+        request,
+        "invalid_grant",
+        70000,
         "The provided value for the 'refresh_token' parameter is not valid.",
     )
 

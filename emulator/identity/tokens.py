@@ -95,24 +95,34 @@ class TokenStore:
                 "codes": [_plain(code) for code in self._codes.values()],
                 "access_tokens": [_plain(token) for token in self._access_tokens.values()],
                 "refresh_tokens": [_plain(token) for token in self._refresh_tokens.values()],
-                "consents": [[email, client_id, sorted(scopes)]
-                             for (email, client_id), scopes in self._consents.items()],
+                "consents": [
+                    [email, client_id, sorted(scopes)]
+                    for (email, client_id), scopes in self._consents.items()
+                ],
             }
 
     def restore(self, data):
         """Replace everything with what ``snapshot`` returned."""
-        codes = [AuthorizationCode(**dict(item, scopes=tuple(item["scopes"])))
-                 for item in data.get("codes", [])]
-        access = [AccessToken(**dict(item, scopes=frozenset(item["scopes"])))
-                  for item in data.get("access_tokens", [])]
-        refresh = [RefreshToken(**dict(item, scopes=tuple(item["scopes"])))
-                   for item in data.get("refresh_tokens", [])]
+        codes = [
+            AuthorizationCode(**dict(item, scopes=tuple(item["scopes"])))
+            for item in data.get("codes", [])
+        ]
+        access = [
+            AccessToken(**dict(item, scopes=frozenset(item["scopes"])))
+            for item in data.get("access_tokens", [])
+        ]
+        refresh = [
+            RefreshToken(**dict(item, scopes=tuple(item["scopes"])))
+            for item in data.get("refresh_tokens", [])
+        ]
         with self._lock:
             self._codes = {code.value: code for code in codes}
             self._access_tokens = {token.value: token for token in access}
             self._refresh_tokens = {token.value: token for token in refresh}
-            self._consents = {(email, client_id): set(scopes)
-                              for email, client_id, scopes in data.get("consents", [])}
+            self._consents = {
+                (email, client_id): set(scopes)
+                for email, client_id, scopes in data.get("consents", [])
+            }
 
     def record_consent(self, user_email, client_id, scopes):
         """Add ``scopes`` to what the user consented to for this app; return the union."""
@@ -144,8 +154,9 @@ class TokenStore:
         return code
 
     def _forget_stale_codes(self, now):
-        stale = [value for value, code in self._codes.items()
-                 if now - code.issued_at > 6 * CODE_LIFETIME]
+        stale = [
+            value for value, code in self._codes.items() if now - code.issued_at > 6 * CODE_LIFETIME
+        ]
         for value in stale:
             del self._codes[value]
 

@@ -7,8 +7,24 @@ from html.parser import HTMLParser
 PREVIEW_LENGTH = 255
 
 _BLOCK_TAGS = {
-    "address", "blockquote", "br", "div", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li",
-    "ol", "p", "pre", "table", "tr", "ul",
+    "address",
+    "blockquote",
+    "br",
+    "div",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "table",
+    "tr",
+    "ul",
 }
 _SKIPPED_TAGS = {"head", "script", "style", "title"}
 

@@ -69,21 +69,32 @@ class DeltaOptions:
 
     def to_json(self):
         """A compact JSON form for tokens."""
-        return [list(self.select) if self.select is not None else None, self.newest_first,
-                self.received_op, self.received_since,
-                list(self.change_types) if self.change_types else None, self.top,
-                self.expand_attachments,
-                list(self.attachment_select) if self.attachment_select is not None else None]
+        return [
+            list(self.select) if self.select is not None else None,
+            self.newest_first,
+            self.received_op,
+            self.received_since,
+            list(self.change_types) if self.change_types else None,
+            self.top,
+            self.expand_attachments,
+            list(self.attachment_select) if self.attachment_select is not None else None,
+        ]
 
     @classmethod
     def from_json(cls, data):
         """The options back from ``to_json``'s form."""
         select, newest_first, received_op, received_since, change_types, top, expand = data[:7]
         attachment_select = data[7] if len(data) > 7 else None
-        return cls(tuple(select) if select is not None else None, bool(newest_first),
-                   received_op, received_since,
-                   tuple(change_types) if change_types else None, top, bool(expand),
-                   tuple(attachment_select) if attachment_select is not None else None)
+        return cls(
+            tuple(select) if select is not None else None,
+            bool(newest_first),
+            received_op,
+            received_since,
+            tuple(change_types) if change_types else None,
+            top,
+            bool(expand),
+            tuple(attachment_select) if attachment_select is not None else None,
+        )
 
     def matches_received(self, message):
         """True when the message passes the receivedDateTime filter (if any)."""
@@ -105,8 +116,10 @@ class DeltaOptions:
         if self.newest_first:
             query["$orderby"] = "receivedDateTime desc"
         if self.received_op:
-            query["$filter"] = "receivedDateTime %s %s" % (self.received_op,
-                                                           iso(self.received_since))
+            query["$filter"] = "receivedDateTime %s %s" % (
+                self.received_op,
+                iso(self.received_since),
+            )
         if self.change_types:
             query["changeType"] = ",".join(self.change_types)
         if self.top:
@@ -139,17 +152,33 @@ class DeltaCursor:
 
     def to_json(self):
         """A compact JSON form for tokens."""
-        return {"p": self.phase, "f": self.folder_no, "e": self.epoch, "s": self.since,
-                "u": self.until, "k": self.position, "n": self.emitted,
-                "og": self.origin, "o": self.options.to_json()}
+        return {
+            "p": self.phase,
+            "f": self.folder_no,
+            "e": self.epoch,
+            "s": self.since,
+            "u": self.until,
+            "k": self.position,
+            "n": self.emitted,
+            "og": self.origin,
+            "o": self.options.to_json(),
+        }
 
     @classmethod
     def from_json(cls, data, stream):
         """The cursor back from ``to_json``'s form."""
-        return cls(phase=data["p"], folder_no=data["f"], epoch=data["e"], since=data["s"],
-                   options=DeltaOptions.from_json(data["o"]), until=data["u"],
-                   position=data["k"], emitted=data["n"], stream=stream,
-                   origin=data.get("og", 0))
+        return cls(
+            phase=data["p"],
+            folder_no=data["f"],
+            epoch=data["e"],
+            since=data["s"],
+            options=DeltaOptions.from_json(data["o"]),
+            until=data["u"],
+            position=data["k"],
+            emitted=data["n"],
+            stream=stream,
+            origin=data.get("og", 0),
+        )
 
     def moved(self, **changes):
         """The same round at another position."""
@@ -176,8 +205,7 @@ class DeltaPage:
 def issue_token(mailbox, cursor):
     """The ``$skiptoken`` / ``$deltatoken`` text of a cursor: a new generation of its
     stream."""
-    return delta_tokens.issue_token(mailbox, delta_tokens.MESSAGES, cursor.stream,
-                                    cursor.to_json())
+    return delta_tokens.issue_token(mailbox, delta_tokens.MESSAGES, cursor.stream, cursor.to_json())
 
 
 def decode_token(mailbox, folder, token, chaos=None):
@@ -195,26 +223,35 @@ def decode_token(mailbox, folder, token, chaos=None):
     if cursor.folder_no != folder.number:
         raise MalformedToken("the token belongs to another folder")
     if cursor.epoch != folder.epoch:
-        raise SyncStateNotFound("The sync state generation is not found or has expired.",
-                                cursor.options)
+        raise SyncStateNotFound(
+            "The sync state generation is not found or has expired.", cursor.options
+        )
     try:
         delta_tokens.check_generation(mailbox, stream, generation, chaos)
     except GenerationExpired as error:
         raise SyncStateNotFound(
             "The sync state generation was not found or has expired: %s" % error,
-            cursor.options, restart=False) from error
+            cursor.options,
+            restart=False,
+        ) from error
     if cursor.phase == _DELTA:
         # A deltaLink opens a new change round covering everything logged since.
-        cursor = cursor.moved(phase=_CHANGES, until=folder.seq, position=cursor.since,
-                              emitted=0)
+        cursor = cursor.moved(phase=_CHANGES, until=folder.seq, position=cursor.since, emitted=0)
     return cursor
 
 
 def start_round(mailbox, folder, options):
     """The cursor of a first call: an initial round from the top of the folder, on a new
     sync stream."""
-    return DeltaCursor(_INITIAL, folder.number, folder.epoch, folder.seq, options,
-                       stream=mailbox.sync_streams.open(), origin=folder.seq)
+    return DeltaCursor(
+        _INITIAL,
+        folder.number,
+        folder.epoch,
+        folder.seq,
+        options,
+        stream=mailbox.sync_streams.open(),
+        origin=folder.seq,
+    )
 
 
 def page_size(preferred, cap):
@@ -263,8 +300,11 @@ def _initial_page(mailbox, folder, cursor, size):
     after = tuple(cursor.position) if cursor.position else None
     if after is None and options.received_op and not options.newest_first:
         # Oldest first: start right at the threshold instead of walking up to it.
-        edge = (options.received_since, -1) if options.received_op == "ge" else (
-            options.received_since, float("inf"))
+        edge = (
+            (options.received_since, -1)
+            if options.received_op == "ge"
+            else (options.received_since, float("inf"))
+        )
         after = edge
     has_more = False
     for message in mailbox.folder_messages(folder, options.newest_first, after):
@@ -277,11 +317,13 @@ def _initial_page(mailbox, folder, cursor, size):
     capped = room is not None and len(page.entries) >= room
     if has_more and not capped:
         emitted = cursor.emitted + len(page.entries)
-        page.next_cursor = cursor.moved(position=list(page.entries[-1][1].sort_key),
-                                        emitted=emitted)
+        page.next_cursor = cursor.moved(
+            position=list(page.entries[-1][1].sort_key), emitted=emitted
+        )
         if len(page.entries) > 1:
-            page.rewound_cursor = cursor.moved(position=list(page.entries[-2][1].sort_key),
-                                               emitted=emitted - 1)
+            page.rewound_cursor = cursor.moved(
+                position=list(page.entries[-2][1].sort_key), emitted=emitted - 1
+            )
     else:
         page.delta_cursor = _end_of_round(cursor, cursor.since)
     return page
@@ -297,13 +339,12 @@ def _changes_page(mailbox, folder, cursor, size, immutable):
     # Entries that emit nothing still cost a little: bound the walk so a page always comes
     # back quickly, even if it is empty (Graph's pages may be empty too).
     scan_budget = max(size * 20, 2000)
-    while (not capped and index < len(log) and log[index][0] <= cursor.until
-           and scan_budget > 0):
+    while not capped and index < len(log) and log[index][0] <= cursor.until and scan_budget > 0:
         emitted = _emit(mailbox, folder, cursor, log[index], immutable)
         if page.entries and len(page.entries) + len(emitted) > size:
             break
         if room is not None and len(page.entries) + len(emitted) >= room:
-            emitted = emitted[:room - len(page.entries)]
+            emitted = emitted[: room - len(page.entries)]
             capped = True  # $top reached: the rest of the round is never sent
         if emitted:
             rewind = position

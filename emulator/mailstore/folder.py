@@ -65,8 +65,7 @@ class SearchDefinition:
 class Folder:
     """One folder of a mailbox. The mailbox's lock guards every instance."""
 
-    def __init__(self, number, display_name, parent_no, well_known=None, hidden=False,
-                 search=None):
+    def __init__(self, number, display_name, parent_no, well_known=None, hidden=False, search=None):
         self.number = number
         self.display_name = display_name
         self.parent_no = parent_no
@@ -152,8 +151,14 @@ class Folder:
         for entry in entries:
             seq, number, kind, generation, reason = entry[:5]
             properties = entry[5] if len(entry) > 5 else None
-            self._append(seq, number, kind, generation, reason,
-                         tuple(properties) if properties is not None else None)
+            self._append(
+                seq,
+                number,
+                kind,
+                generation,
+                reason,
+                tuple(properties) if properties is not None else None,
+            )
 
     def entry(self, seq):
         """The log entry with sequence number ``seq``, or ``None``."""

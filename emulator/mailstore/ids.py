@@ -58,8 +58,8 @@ class IdCodec:
         if raw is None or len(raw) != expected or not raw.startswith(prefix + self._tag + kind):
             return None
         start = len(prefix) + len(self._tag) + 1
-        payload = raw[start:start + size]
-        if raw[start + size:] != self._digest(kind, payload):
+        payload = raw[start : start + size]
+        if raw[start + size :] != self._digest(kind, payload):
             return None
         return struct.unpack(payload_format, payload)
 

@@ -22,9 +22,16 @@ _SENDERS = (
     ("Diego Siciliani", "diego@woodgrove.example"),
 )
 _TOPICS = (
-    "Weekly status report", "Invoice", "Build results", "Meeting notes",
-    "Shipping confirmation", "Quarterly planning", "Support ticket update",
-    "Newsletter", "Contract draft", "Travel itinerary",
+    "Weekly status report",
+    "Invoice",
+    "Build results",
+    "Meeting notes",
+    "Shipping confirmation",
+    "Quarterly planning",
+    "Support ticket update",
+    "Newsletter",
+    "Contract draft",
+    "Travel itinerary",
 )
 _ATTACHMENT_EVERY = 97
 _UNREAD_EVERY = 10
@@ -66,8 +73,7 @@ class LazyMailSource:
         """Unread messages among those still generated (a detached one counts elsewhere)."""
         total = (self.count + _UNREAD_EVERY - 1) // _UNREAD_EVERY
         detached_unread = sum(
-            1 for number in self.detached
-            if self._is_unread(number - self.first_number)
+            1 for number in self.detached if self._is_unread(number - self.first_number)
         )
         return total - detached_unread
 
@@ -139,7 +145,8 @@ class LazyMailSource:
         message.body, message.body_type, message.body_preview = self._body(index, name, topic)
         if index % _ATTACHMENT_EVERY == 5:
             message.add_attachment(
-                "notes-%d.txt" % (index + 1), "text/plain",
+                "notes-%d.txt" % (index + 1),
+                "text/plain",
                 ("Notes for %s #%d\n" % (topic, index + 1)).encode("utf-8"),
             )
         return message

@@ -37,10 +37,20 @@ RECOVERABLE = "recoverableitemsdeletions"
 
 # What PATCH may change: always, or only while the message is a draft.
 ALWAYS_UPDATABLE = frozenset({"is_read", "flag", "categories", "importance"})
-DRAFT_UPDATABLE = frozenset({
-    "subject", "body", "body_type", "to", "cc", "bcc", "reply_to", "from_addr", "sender",
-    "internet_message_id",
-})
+DRAFT_UPDATABLE = frozenset(
+    {
+        "subject",
+        "body",
+        "body_type",
+        "to",
+        "cc",
+        "bcc",
+        "reply_to",
+        "from_addr",
+        "sender",
+        "internet_message_id",
+    }
+)
 
 
 class FolderExistsError(ValueError):
@@ -73,9 +83,13 @@ def clone_message(message):
     """A deep enough copy of a message to file it somewhere else."""
     return dataclasses.replace(
         message,
-        to=list(message.to), cc=list(message.cc), bcc=list(message.bcc),
-        reply_to=list(message.reply_to), flag=dict(message.flag),
-        categories=list(message.categories), references=list(message.references),
+        to=list(message.to),
+        cc=list(message.cc),
+        bcc=list(message.bcc),
+        reply_to=list(message.reply_to),
+        flag=dict(message.flag),
+        categories=list(message.categories),
+        references=list(message.references),
         headers=list(message.headers) if message.headers is not None else None,
         attachments=[dataclasses.replace(attachment) for attachment in message.attachments],
         meeting=copy.deepcopy(message.meeting),
@@ -110,8 +124,14 @@ class Mailbox:
         self._new_folder("Deletions", None, well_known=RECOVERABLE, hidden=True)
 
     def _new_folder(self, display_name, parent_no, well_known=None, hidden=False, search=None):
-        folder = Folder(self._next_folder_number, display_name, parent_no,
-                        well_known=well_known, hidden=hidden, search=search)
+        folder = Folder(
+            self._next_folder_number,
+            display_name,
+            parent_no,
+            well_known=well_known,
+            hidden=hidden,
+            search=search,
+        )
         self._next_folder_number += 1
         self._folders[folder.number] = folder
         if well_known:
@@ -142,15 +162,19 @@ class Mailbox:
         """Every folder of the tree under the root, in creation order; the Recoverable
         Items folder too when asked."""
         with self.lock:
-            return [folder for folder in self._folders.values()
-                    if folder.parent_no is not None
-                    or (include_recoverable and folder.well_known == RECOVERABLE)]
+            return [
+                folder
+                for folder in self._folders.values()
+                if folder.parent_no is not None
+                or (include_recoverable and folder.well_known == RECOVERABLE)
+            ]
 
     def child_folders(self, parent, include_hidden=False):
         """The direct children of ``parent``, sorted by name as Outlook shows them."""
         with self.lock:
             children = [
-                folder for folder in self._folders.values()
+                folder
+                for folder in self._folders.values()
                 if folder.parent_no == parent.number and (include_hidden or not folder.hidden)
             ]
         return sorted(children, key=lambda folder: (folder.display_name.casefold(), folder.number))
@@ -179,7 +203,8 @@ class Mailbox:
         """Refuse a name a sibling (other than the ``renamed`` folder) has in any case."""
         for sibling in self.child_folders(parent, include_hidden=True):
             if sibling is not renamed and (
-                    sibling.display_name.casefold() == display_name.casefold()):
+                sibling.display_name.casefold() == display_name.casefold()
+            ):
                 raise FolderExistsError(display_name)
 
     def create_system_folder(self, display_name, well_known, parent=None, hidden=False):
@@ -188,8 +213,9 @@ class Mailbox:
         with self.lock:
             parent = parent or self.root
             self._check_name_free(parent, display_name)
-            return self._new_folder(display_name, parent.number, well_known=well_known,
-                                    hidden=hidden)
+            return self._new_folder(
+                display_name, parent.number, well_known=well_known, hidden=hidden
+            )
 
     def is_within(self, folder, ancestor):
         """True when ``folder`` is ``ancestor`` or lies somewhere below it."""
@@ -207,8 +233,9 @@ class Mailbox:
             while pending:
                 current = pending.pop(0)
                 result.append(current)
-                pending.extend(child for child in self._folders.values()
-                               if child.parent_no == current.number)
+                pending.extend(
+                    child for child in self._folders.values() if child.parent_no == current.number
+                )
             return result
 
     def move_folder(self, folder, destination, display_name=None):
@@ -245,13 +272,16 @@ class Mailbox:
             if folder.is_search_folder or self.is_within(folder, deleted_items):
                 self.remove_folder(folder)
                 return None
-            return self.move_folder(folder, deleted_items,
-                                    self._free_name(deleted_items, folder.display_name, folder))
+            return self.move_folder(
+                folder, deleted_items, self._free_name(deleted_items, folder.display_name, folder)
+            )
 
     def _free_name(self, parent, display_name, moving):
-        taken = {sibling.display_name.casefold()
-                 for sibling in self.child_folders(parent, include_hidden=True)
-                 if sibling is not moving}
+        taken = {
+            sibling.display_name.casefold()
+            for sibling in self.child_folders(parent, include_hidden=True)
+            if sibling is not moving
+        }
         name, number = display_name, 1
         while name.casefold() in taken:
             number += 1
@@ -274,8 +304,7 @@ class Mailbox:
                     if message is None:
                         continue
                     removed += 1
-                    if self._by_internet_message_id.get(
-                            message.internet_message_id) == number:
+                    if self._by_internet_message_id.get(message.internet_message_id) == number:
                         del self._by_internet_message_id[message.internet_message_id]
                 del self._folders[member.number]
                 self.folder_changes.record(member.number, FOLDER_REMOVED)
@@ -397,14 +426,16 @@ class Mailbox:
                 guid, parent_index = thread
                 message.conversation_guid = guid
                 message.conversation_index = conversations.reply_index(
-                    parent_index, message.received)
+                    parent_index, message.received
+                )
                 break
         else:
             if thread_hint is not None:
                 message.conversation_guid, message.conversation_index = thread_hint
             else:
-                message.conversation_guid, message.conversation_index = (
-                    conversations.new_thread(message.internet_message_id, message.received))
+                message.conversation_guid, message.conversation_index = conversations.new_thread(
+                    message.internet_message_id, message.received
+                )
         self._threads.setdefault(
             message.internet_message_id,
             (message.conversation_guid, message.conversation_index),
@@ -495,8 +526,7 @@ class Mailbox:
         message.change_number += 1
         message.modified = max(int(time.time()), message.modified)
 
-    def add_attachment(self, message, name, content_type, data, is_inline=False,
-                       content_id=None):
+    def add_attachment(self, message, name, content_type, data, is_inline=False, content_id=None):
         """Attach a file to a stored message (a draft, in Graph's rules)."""
         with self.lock:
             message = self._stored(message)
@@ -581,8 +611,12 @@ class Mailbox:
             if self._lazy is not None:
                 raise ValueError("this mailbox already holds generated mail")
             source = LazyMailSource(
-                self._next_message_number, count, folder.number, newest,
-                owner=(self.display_name, self.email), step=step,
+                self._next_message_number,
+                count,
+                folder.number,
+                newest,
+                owner=(self.display_name, self.email),
+                step=step,
             )
             self._next_message_number += count
             self._lazy = source

@@ -91,8 +91,13 @@ class Message:
     def add_attachment(self, name, content_type, data, is_inline=False, content_id=None):
         """Attach a file and return it."""
         attachment = Attachment(
-            number=self.next_attachment_number, name=name, content_type=content_type,
-            data=data, is_inline=is_inline, content_id=content_id, modified=self.modified,
+            number=self.next_attachment_number,
+            name=name,
+            content_type=content_type,
+            data=data,
+            is_inline=is_inline,
+            content_id=content_id,
+            modified=self.modified,
         )
         self.next_attachment_number += 1
         self.attachments.append(attachment)
@@ -136,7 +141,13 @@ def iso(timestamp):
     ``strftime("%Y")`` drops the zeros on some platforms)."""
     moment = to_datetime(timestamp)
     return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (
-        moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+    )
 
 
 def parse_iso(text):

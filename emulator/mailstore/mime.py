@@ -13,9 +13,25 @@ from .message import clamp, to_datetime
 # Headers the emulator writes itself when it rebuilds a message; stored copies of these
 # are not repeated.
 _BUILT_HEADERS = {
-    "from", "sender", "to", "cc", "bcc", "reply-to", "subject", "date", "message-id",
-    "in-reply-to", "references", "thread-index", "thread-topic", "importance", "x-priority",
-    "mime-version", "content-type", "content-transfer-encoding", "content-language",
+    "from",
+    "sender",
+    "to",
+    "cc",
+    "bcc",
+    "reply-to",
+    "subject",
+    "date",
+    "message-id",
+    "in-reply-to",
+    "references",
+    "thread-index",
+    "thread-topic",
+    "importance",
+    "x-priority",
+    "mime-version",
+    "content-type",
+    "content-transfer-encoding",
+    "content-language",
 }
 
 
@@ -27,8 +43,7 @@ def _address(pair):
     name, address = pair
     local, _, domain = address.partition("@")
     try:
-        return Address(display_name=name if name != address else "", username=local,
-                       domain=domain)
+        return Address(display_name=name if name != address else "", username=local, domain=domain)
     except (ValueError, IndexError):
         return address
 
@@ -82,8 +97,9 @@ def header_list(message):
     """internetMessageHeaders: ``[{"name", "value"}]`` as the message would carry them."""
     built = _headers_only(message)
     built["MIME-Version"] = "1.0"
-    built["Content-Type"] = "text/html; charset=utf-8" if message.body_type == "html" else (
-        "text/plain; charset=utf-8")
+    built["Content-Type"] = (
+        "text/html; charset=utf-8" if message.body_type == "html" else ("text/plain; charset=utf-8")
+    )
     return [{"name": name, "value": str(value)} for name, value in built.items()]
 
 
@@ -103,23 +119,34 @@ def build_mime(message):
         html_part = built.get_body(preferencelist=("html",))
         for attachment in inline:
             maintype, _, subtype = attachment.content_type.partition("/")
-            html_part.add_related(attachment.data, maintype or "application",
-                                  subtype or "octet-stream", cid="<%s>" % attachment.content_id,
-                                  filename=attachment.name, disposition="inline")
+            html_part.add_related(
+                attachment.data,
+                maintype or "application",
+                subtype or "octet-stream",
+                cid="<%s>" % attachment.content_id,
+                filename=attachment.name,
+                disposition="inline",
+            )
     for attachment in message.attachments:
         if attachment in inline and message.body_type == "html":
             continue
         maintype, _, subtype = attachment.content_type.partition("/")
-        built.add_attachment(attachment.data, maintype or "application",
-                             subtype or "octet-stream", filename=attachment.name)
+        built.add_attachment(
+            attachment.data,
+            maintype or "application",
+            subtype or "octet-stream",
+            filename=attachment.name,
+        )
     return built.as_bytes(policy=policy.SMTP)
 
 
 def _pairs(parsed, header):
     values = parsed.get_all(header) or []
-    return [(name or address, address)
-            for name, address in getaddresses([str(value) for value in values])
-            if "@" in address]
+    return [
+        (name or address, address)
+        for name, address in getaddresses([str(value) for value in values])
+        if "@" in address
+    ]
 
 
 def _text_of(part):
@@ -160,13 +187,15 @@ def parse_mime(raw):
         if part is parsed and body_part is parsed:
             continue
         content_id = str(part.get("Content-ID", "")).strip().strip("<>") or None
-        attachments.append({
-            "name": part.get_filename() or "attachment",
-            "content_type": part.get_content_type(),
-            "data": part.get_payload(decode=True) or b"",
-            "is_inline": part.get_content_disposition() == "inline" or bool(content_id),
-            "content_id": content_id,
-        })
+        attachments.append(
+            {
+                "name": part.get_filename() or "attachment",
+                "content_type": part.get_content_type(),
+                "data": part.get_payload(decode=True) or b"",
+                "is_inline": part.get_content_disposition() == "inline" or bool(content_id),
+                "content_id": content_id,
+            }
+        )
     sent = None
     if parsed.get("Date"):
         try:

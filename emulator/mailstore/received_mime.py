@@ -38,7 +38,7 @@ def readable_headers(raw):
     """``raw`` with every 8-bit header line turned into UTF-8 (the body is left alone:
     its own charset label decides how it reads)."""
     match = _HEADER_END.search(raw)
-    head, rest = (raw[:match.end()], raw[match.end():]) if match else (raw, b"")
+    head, rest = (raw[: match.end()], raw[match.end() :]) if match else (raw, b"")
     return b"".join(_readable(line) for line in _LINE.findall(head)) + rest
 
 
@@ -56,8 +56,11 @@ def received_message(raw, received):
     fields = parse_received(raw)
     attachments = fields.pop("attachments")
     sent = fields.pop("sent")
-    message = Message(number=0, folder_no=0, **{
-        name: value for name, value in fields.items() if value is not None})
+    message = Message(
+        number=0,
+        folder_no=0,
+        **{name: value for name, value in fields.items() if value is not None},
+    )
     # A Date header that is missing or unreadable: Exchange shows the arrival time (inferred).
     message.sent = received if sent is None else sent
     message.received = received

@@ -52,14 +52,28 @@ class UploadSessions:
         # Signs authtokens; a new one per process, since sessions die with the process.
         self._key = secrets.token_bytes(32)
 
-    def open(self, mailbox_email, message_number, name, content_type, size, is_inline,
-             content_id, now=None):
+    def open(
+        self,
+        mailbox_email,
+        message_number,
+        name,
+        content_type,
+        size,
+        is_inline,
+        content_id,
+        now=None,
+    ):
         """A new session; returns ``(session, authtoken)``."""
         now = time.time() if now is None else now
         session = UploadSession(
-            id=secrets.token_urlsafe(24), mailbox_email=mailbox_email,
-            message_number=message_number, name=name, content_type=content_type,
-            size=size, is_inline=is_inline, content_id=content_id,
+            id=secrets.token_urlsafe(24),
+            mailbox_email=mailbox_email,
+            message_number=message_number,
+            name=name,
+            content_type=content_type,
+            size=size,
+            is_inline=is_inline,
+            content_id=content_id,
             expires_at=now + SESSION_LIFETIME,
         )
         with self._lock:

@@ -35,8 +35,9 @@ def parse_spec(spec):
 
 def add_demo_identities(state):
     """Register the demo app and the demo user (with their mailbox); return the user."""
-    state.add_app(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, list(DEMO_REDIRECT_URIS),
-                  display_name="MailDesk")
+    state.add_app(
+        DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, list(DEMO_REDIRECT_URIS), display_name="MailDesk"
+    )
     return state.add_user(DEMO_EMAIL, DEMO_DISPLAY_NAME, DEMO_PASSWORD)
 
 
@@ -56,5 +57,6 @@ def apply_seed(state, spec):
         if kind == "demo":
             build_demo_mailbox(mailbox, now)
         else:
-            mailbox.add_generated_mail(mailbox.folder("inbox"), count, newest=now - 60,
-                                       step=LARGE_STEP_SECONDS)
+            mailbox.add_generated_mail(
+                mailbox.folder("inbox"), count, newest=now - 60, step=LARGE_STEP_SECONDS
+            )

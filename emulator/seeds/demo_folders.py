@@ -43,21 +43,29 @@ def build_folder_tree(mailbox):
     projects = mailbox.create_folder("Projects", inbox)
     acme = mailbox.create_folder("Acme", projects)
     folders = {name: mailbox.folder(name) for name in MAIL_FOLDERS}
-    folders.update({
-        "acme": acme,
-        "acme2026": mailbox.create_folder("2026", acme),
-        "globex": mailbox.create_folder("Globex", projects),
-        "receipts": mailbox.create_folder("Receipts", inbox),
-        "newsletters": mailbox.create_folder("Newsletters", inbox),
-        "private": mailbox.create_folder("Private", hidden=True),
-    })
+    folders.update(
+        {
+            "acme": acme,
+            "acme2026": mailbox.create_folder("2026", acme),
+            "globex": mailbox.create_folder("Globex", projects),
+            "receipts": mailbox.create_folder("Receipts", inbox),
+            "newsletters": mailbox.create_folder("Newsletters", inbox),
+            "private": mailbox.create_folder("Private", hidden=True),
+        }
+    )
     mailbox.create_folder("Unread Mail", search=SearchDefinition([inbox.number], "unread"))
     return folders
 
 
 def queue_nested_mail(corpus, acme_people):
     """Queue a few messages for the deepest folder (Inbox/Projects/Acme/2026)."""
-    for number, topic in enumerate(("2026 roadmap", "2026 budget", "2026 kickoff venue",
-                                    "2026 staffing")):
-        corpus.add("acme2026", acme_people[number % len(acme_people)], "Acme " + topic,
-                   corpus.when(40, 1), categories=["Project Acme"])
+    for number, topic in enumerate(
+        ("2026 roadmap", "2026 budget", "2026 kickoff venue", "2026 staffing")
+    ):
+        corpus.add(
+            "acme2026",
+            acme_people[number % len(acme_people)],
+            "Acme " + topic,
+            corpus.when(40, 1),
+            categories=["Project Acme"],
+        )

@@ -32,26 +32,44 @@ PEOPLE = (
     ("Chloé Dubois", "chloe.dubois@example.fr"),
     ("Ravi Shankar", "ravi@proseware.example"),
 )
-ACME = (("Jordan Reyes", "jordan.reyes@acme.example"), ("Priya Natarajan",
-                                                         "priya@acme.example"))
+ACME = (("Jordan Reyes", "jordan.reyes@acme.example"), ("Priya Natarajan", "priya@acme.example"))
 GLOBEX = (("Sam Carter", "sam.carter@globex.example"),)
-SHOPS = (("Contoso Store", "orders@store.contoso.com"), ("Fabrikam Travel",
-                                                         "no-reply@travel.fabrikam.com"))
-NEWS = (("Northwind Weekly", "newsletter@northwind.example"),
-        ("The Tailspin Digest", "digest@tailspin.example"))
-SPAM = (("Prize Department", "winner@lucky-prize.example"),
-        ("Crypto Alerts", "alerts@get-rich.example"))
+SHOPS = (
+    ("Contoso Store", "orders@store.contoso.com"),
+    ("Fabrikam Travel", "no-reply@travel.fabrikam.com"),
+)
+NEWS = (
+    ("Northwind Weekly", "newsletter@northwind.example"),
+    ("The Tailspin Digest", "digest@tailspin.example"),
+)
+SPAM = (
+    ("Prize Department", "winner@lucky-prize.example"),
+    ("Crypto Alerts", "alerts@get-rich.example"),
+)
 
-CATEGORIES = ("Red category", "Blue category", "Green category", "Yellow category",
-              "Project Acme")
+CATEGORIES = ("Red category", "Blue category", "Green category", "Yellow category", "Project Acme")
 
 GENERAL_SUBJECTS = (
-    "Q{n} budget review", "Lunch on Thursday?", "Offsite planning", "Reminder: 1:1 tomorrow",
-    "Team update — week {n}", "Design review notes", "Updated slides for Monday",
-    "Coffee chat?", "Welcome to the team!", "Password expiry notice", "Hiring plan draft",
-    "Customer feedback summary", "Release {n}.0 checklist", "Holiday schedule",
-    "Réunion de lundi — ordre du jour", "Grüße aus München", "日本語のテスト: 会議の議事録",
-    "🎉 Launch day!", "Ça marche ✔", "Expense report #{n}",
+    "Q{n} budget review",
+    "Lunch on Thursday?",
+    "Offsite planning",
+    "Reminder: 1:1 tomorrow",
+    "Team update — week {n}",
+    "Design review notes",
+    "Updated slides for Monday",
+    "Coffee chat?",
+    "Welcome to the team!",
+    "Password expiry notice",
+    "Hiring plan draft",
+    "Customer feedback summary",
+    "Release {n}.0 checklist",
+    "Holiday schedule",
+    "Réunion de lundi — ordre du jour",
+    "Grüße aus München",
+    "日本語のテスト: 会議の議事録",
+    "🎉 Launch day!",
+    "Ça marche ✔",
+    "Expense report #{n}",
 )
 PARAGRAPHS = (
     "Thanks for the quick turnaround on this.",
@@ -93,16 +111,22 @@ class _Corpus:
         use_html = html_body if html_body is not None else self.rng.random() < 0.6
         if use_html:
             inner = "".join("<p>%s</p>" % html.escape(p) for p in paragraphs)
-            return ("<html><head><meta charset=\"utf-8\"></head><body><p>%s</p>%s<p>Best,"
-                    "<br>%s</p></body></html>" % (html.escape(greeting), inner,
-                                                  html.escape(signature)), "html")
+            return (
+                '<html><head><meta charset="utf-8"></head><body><p>%s</p>%s<p>Best,'
+                "<br>%s</p></body></html>" % (html.escape(greeting), inner, html.escape(signature)),
+                "html",
+            )
         return "%s\n\n%s\n\nBest,\n%s" % (greeting, "\n\n".join(paragraphs), signature), "text"
 
     def add(self, folder, sender, subject, received, **extra):
         """Queue one message; returns its spec (a dict) for threading."""
         spec = {
-            "folder": folder, "from": sender, "subject": subject, "received": received,
-            "to": extra.pop("to", [self.owner]), "imid": self.message_id(sender),
+            "folder": folder,
+            "from": sender,
+            "subject": subject,
+            "received": received,
+            "to": extra.pop("to", [self.owner]),
+            "imid": self.message_id(sender),
         }
         if "body" not in extra:
             first = (spec["to"] or [self.owner])[0][0].split()[0]
@@ -140,16 +164,24 @@ class _Corpus:
         """Store every queued message, oldest first, in its folder."""
         for spec in sorted(self.specs, key=lambda spec: spec["received"]):
             message = Message(
-                number=0, folder_no=0, subject=spec["subject"], body=spec["body"],
-                body_type=spec["body_type"], from_addr=spec["from"], sender=spec["from"],
-                to=spec["to"], cc=spec.get("cc", []), received=spec["received"],
+                number=0,
+                folder_no=0,
+                subject=spec["subject"],
+                body=spec["body"],
+                body_type=spec["body_type"],
+                from_addr=spec["from"],
+                sender=spec["from"],
+                to=spec["to"],
+                cc=spec.get("cc", []),
+                received=spec["received"],
                 sent=None if spec.get("is_draft") else spec["received"] - 9,
                 is_read=spec["is_read"],
                 is_draft=spec.get("is_draft", False),
                 flag={"flagStatus": spec.get("flag", "notFlagged")},
                 importance=spec.get("importance", "normal"),
                 categories=list(spec.get("categories", [])),
-                internet_message_id=spec["imid"], in_reply_to=spec.get("in_reply_to"),
+                internet_message_id=spec["imid"],
+                in_reply_to=spec.get("in_reply_to"),
                 references=spec.get("references", []),
             )
             for attachment in spec.get("attachments", []):
@@ -178,8 +210,11 @@ def _general(corpus):
 def _random_attachment(rng, subject):
     kind = rng.choice(("pdf", "png", "csv", "txt"))
     if kind == "pdf":
-        return ("%s.pdf" % subject.split()[0].strip(":#"), "application/pdf",
-                sample_files.pdf(subject.encode("ascii", "replace").decode(), PARAGRAPHS[:3]))
+        return (
+            "%s.pdf" % subject.split()[0].strip(":#"),
+            "application/pdf",
+            sample_files.pdf(subject.encode("ascii", "replace").decode(), PARAGRAPHS[:3]),
+        )
     if kind == "png":
         color = (rng.randint(0, 255), rng.randint(0, 255), rng.randint(0, 255))
         return ("chart.png", "image/png", sample_files.png(24, 16, color))
@@ -191,25 +226,44 @@ def _random_attachment(rng, subject):
 
 def _threads(corpus):
     rng = corpus.rng
-    topics = ("Contract renewal", "Migration timeline", "Workshop agenda", "Vendor shortlist",
-              "Conférence à Lyon", "Weekly sync", "Launch checklist", "Budget approval")
+    topics = (
+        "Contract renewal",
+        "Migration timeline",
+        "Workshop agenda",
+        "Vendor shortlist",
+        "Conférence à Lyon",
+        "Weekly sync",
+        "Launch checklist",
+        "Budget approval",
+    )
     for topic in topics:
-        corpus.thread("inbox", rng.choice(PEOPLE), topic, corpus.when(120, 10),
-                      rng.randint(2, 5))
+        corpus.thread("inbox", rng.choice(PEOPLE), topic, corpus.when(120, 10), rng.randint(2, 5))
     for topic in ("Acme rollout plan", "Acme security review", "Acme invoice question"):
-        corpus.thread("acme", rng.choice(ACME), topic, corpus.when(90, 5), rng.randint(3, 5),
-                      cc=[rng.choice(ACME)])
+        corpus.thread(
+            "acme",
+            rng.choice(ACME),
+            topic,
+            corpus.when(90, 5),
+            rng.randint(3, 5),
+            cc=[rng.choice(ACME)],
+        )
     corpus.thread("globex", GLOBEX[0], "Globex pilot feedback", corpus.when(60, 3), 4)
 
 
 def _projects(corpus):
     rng = corpus.rng
     for number in range(18):
-        corpus.add("acme", rng.choice(ACME), "Acme status #%d" % (number + 1),
-                   corpus.when(150, 2), categories=["Project Acme"])
+        corpus.add(
+            "acme",
+            rng.choice(ACME),
+            "Acme status #%d" % (number + 1),
+            corpus.when(150, 2),
+            categories=["Project Acme"],
+        )
     for number in range(10):
-        corpus.add("globex", GLOBEX[0], "Globex weekly report %d" % (number + 1),
-                   corpus.when(120, 2))
+        corpus.add(
+            "globex", GLOBEX[0], "Globex weekly report %d" % (number + 1), corpus.when(120, 2)
+        )
 
 
 def _receipts(corpus):
@@ -217,13 +271,22 @@ def _receipts(corpus):
     for number in range(18):
         shop = rng.choice(SHOPS)
         order = 100200 + number * 7
-        body = ("<html><body><h2>Thank you for your order</h2><p>Order <b>#%d</b> "
-                "total: <b>%d.%02d EUR</b></p></body></html>" % (
-                    order, rng.randint(5, 400), rng.randint(0, 99)))
+        body = (
+            "<html><body><h2>Thank you for your order</h2><p>Order <b>#%d</b> "
+            "total: <b>%d.%02d EUR</b></p></body></html>"
+            % (order, rng.randint(5, 400), rng.randint(0, 99))
+        )
         receipt = sample_files.pdf("Receipt %d" % order, ["Order %d" % order, shop[0]])
-        corpus.add("receipts", shop, "Your receipt for order #%d" % order, corpus.when(170, 1),
-                   body=body, body_type="html", is_read=True,
-                   attachments=[("receipt-%d.pdf" % order, "application/pdf", receipt)])
+        corpus.add(
+            "receipts",
+            shop,
+            "Your receipt for order #%d" % order,
+            corpus.when(170, 1),
+            body=body,
+            body_type="html",
+            is_read=True,
+            attachments=[("receipt-%d.pdf" % order, "application/pdf", receipt)],
+        )
 
 
 def _newsletters(corpus):
@@ -231,61 +294,123 @@ def _newsletters(corpus):
     for number in range(20):
         sender = rng.choice(NEWS)
         body = (
-            "<html><body><table width=\"600\"><tr><td><img src=\"https://%s/banner.png\" "
-            "alt=\"banner\"></td></tr><tr><td><h1>Issue %d</h1><p>Five things worth reading "
-            "this week.</p><p><a href=\"https://%s/read/%d\">Read online</a></p>"
-            "<img src=\"https://%s/pixel.gif?id=%d\" width=\"1\" height=\"1\"></td></tr>"
-            "</table></body></html>" % (
-                sender[1].split("@")[1], number + 1, sender[1].split("@")[1], number,
-                sender[1].split("@")[1], number)
+            '<html><body><table width="600"><tr><td><img src="https://%s/banner.png" '
+            'alt="banner"></td></tr><tr><td><h1>Issue %d</h1><p>Five things worth reading '
+            'this week.</p><p><a href="https://%s/read/%d">Read online</a></p>'
+            '<img src="https://%s/pixel.gif?id=%d" width="1" height="1"></td></tr>'
+            "</table></body></html>"
+            % (
+                sender[1].split("@")[1],
+                number + 1,
+                sender[1].split("@")[1],
+                number,
+                sender[1].split("@")[1],
+                number,
+            )
         )
-        corpus.add("newsletters", sender, "%s — issue %d" % (sender[0], number + 1),
-                   corpus.when(140, 1), body=body, body_type="html")
+        corpus.add(
+            "newsletters",
+            sender,
+            "%s — issue %d" % (sender[0], number + 1),
+            corpus.when(140, 1),
+            body=body,
+            body_type="html",
+        )
 
 
 def _sent(corpus):
     rng = corpus.rng
     for number in range(20):
         recipient = rng.choice(PEOPLE)
-        corpus.add("sentitems", corpus.owner, rng.choice(GENERAL_SUBJECTS).format(n=number),
-                   corpus.when(160, 1), to=[recipient], is_read=True)
+        corpus.add(
+            "sentitems",
+            corpus.owner,
+            rng.choice(GENERAL_SUBJECTS).format(n=number),
+            corpus.when(160, 1),
+            to=[recipient],
+            is_read=True,
+        )
     logo = sample_files.png(32, 32, (0, 120, 212))
     corpus.add(
-        "sentitems", corpus.owner, "Our new logo", corpus.when(30, 2), to=[PEOPLE[0]],
-        body="<html><body><p>Here it is:</p><img src=\"cid:logo@maildesk\"></body></html>",
-        body_type="html", is_read=True,
+        "sentitems",
+        corpus.owner,
+        "Our new logo",
+        corpus.when(30, 2),
+        to=[PEOPLE[0]],
+        body='<html><body><p>Here it is:</p><img src="cid:logo@maildesk"></body></html>',
+        body_type="html",
+        is_read=True,
         attachments=[("logo.png", "image/png", logo, True, "logo@maildesk")],
     )
 
 
 def _other_folders(corpus):
     rng = corpus.rng
-    corpus.add("drafts", corpus.owner, "Draft: proposal outline", corpus.when(5, 1),
-               to=[PEOPLE[1]], is_draft=True, is_read=True)
-    corpus.add("drafts", corpus.owner, "Notes to self", corpus.when(3, 1), to=[],
-               is_draft=True, is_read=True)
-    corpus.add("drafts", corpus.owner, "Re: Offsite planning", corpus.when(2, 0),
-               to=[PEOPLE[2]], cc=[PEOPLE[3]], is_draft=True, is_read=True)
+    corpus.add(
+        "drafts",
+        corpus.owner,
+        "Draft: proposal outline",
+        corpus.when(5, 1),
+        to=[PEOPLE[1]],
+        is_draft=True,
+        is_read=True,
+    )
+    corpus.add(
+        "drafts",
+        corpus.owner,
+        "Notes to self",
+        corpus.when(3, 1),
+        to=[],
+        is_draft=True,
+        is_read=True,
+    )
+    corpus.add(
+        "drafts",
+        corpus.owner,
+        "Re: Offsite planning",
+        corpus.when(2, 0),
+        to=[PEOPLE[2]],
+        cc=[PEOPLE[3]],
+        is_draft=True,
+        is_read=True,
+    )
     for _ in range(10):
-        corpus.add("deleteditems", rng.choice(PEOPLE + NEWS), rng.choice(GENERAL_SUBJECTS)
-                   .format(n=rng.randint(1, 9)), corpus.when(100, 1), is_read=True)
+        corpus.add(
+            "deleteditems",
+            rng.choice(PEOPLE + NEWS),
+            rng.choice(GENERAL_SUBJECTS).format(n=rng.randint(1, 9)),
+            corpus.when(100, 1),
+            is_read=True,
+        )
     for _ in range(25):
-        corpus.add("archive", rng.choice(PEOPLE), rng.choice(GENERAL_SUBJECTS)
-                   .format(n=rng.randint(1, 9)), corpus.when(365, 150), is_read=True)
+        corpus.add(
+            "archive",
+            rng.choice(PEOPLE),
+            rng.choice(GENERAL_SUBJECTS).format(n=rng.randint(1, 9)),
+            corpus.when(365, 150),
+            is_read=True,
+        )
     spam_bodies = (
-        "<html><body><h1>YOU WON!!!</h1><p>Claim your prize <a href=\"http://lucky-prize."
+        '<html><body><h1>YOU WON!!!</h1><p>Claim your prize <a href="http://lucky-prize.'
         "example/claim\">here</a>.</p><script>alert('gotcha')</script>"
-        "<img src=\"http://lucky-prize.example/track.gif\" onerror=\"alert(1)\"></body></html>",
-        "<html><body><p style=\"color:red\" onclick=\"steal()\">Bitcoin is going up. "
-        "<iframe src=\"http://get-rich.example\"></iframe></p></body></html>",
+        '<img src="http://lucky-prize.example/track.gif" onerror="alert(1)"></body></html>',
+        '<html><body><p style="color:red" onclick="steal()">Bitcoin is going up. '
+        '<iframe src="http://get-rich.example"></iframe></p></body></html>',
     )
     for number in range(8):
-        corpus.add("junkemail", SPAM[number % 2], "Act now! Offer %d expires" % (number + 1),
-                   corpus.when(60, 1), body=spam_bodies[number % 2], body_type="html",
-                   is_read=False)
+        corpus.add(
+            "junkemail",
+            SPAM[number % 2],
+            "Act now! Offer %d expires" % (number + 1),
+            corpus.when(60, 1),
+            body=spam_bodies[number % 2],
+            body_type="html",
+            is_read=False,
+        )
     for title in ("Passport number", "Gift ideas", "Wi-Fi at home"):
-        corpus.add("private", corpus.owner, title, corpus.when(200, 10), to=[corpus.owner],
-                   is_read=True)
+        corpus.add(
+            "private", corpus.owner, title, corpus.when(200, 10), to=[corpus.owner], is_read=True
+        )
 
 
 def build_demo_mailbox(mailbox, now):

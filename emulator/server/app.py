@@ -76,9 +76,7 @@ class EmulatorApp:
             raise
         except Exception:
             traceback.print_exc(file=sys.stderr)
-            response = graph_error(
-                500, "InternalServerError", "An internal server error occurred."
-            )
+            response = graph_error(500, "InternalServerError", "An internal server error occurred.")
         if logged:
             self._log(request, response.status_code, outcome, started)
         self._changed(request)
@@ -89,8 +87,11 @@ class EmulatorApp:
         # issues codes on a GET) and delta (every answer is a new sync-state generation).
         if self.on_change is None:
             return
-        if (request.method not in ("GET", "HEAD") or request.path.endswith("/authorize")
-                or is_delta_path(request.path)):
+        if (
+            request.method not in ("GET", "HEAD")
+            or request.path.endswith("/authorize")
+            or is_delta_path(request.path)
+        ):
             self.on_change()
 
     def _log(self, request, status, outcome, started):
@@ -107,9 +108,9 @@ class EmulatorApp:
     def _dispatch(self, request, outcome):
         path = request.path
         if _is_control(path):
-            return self._control(request, path[len(CONTROL_PREFIX):])
+            return self._control(request, path[len(CONTROL_PREFIX) :])
         if path == GRAPH_PREFIX or path.startswith(GRAPH_PREFIX + "/"):
-            return stamp_request_ids(self._graph(request, path[len(GRAPH_PREFIX):], outcome))
+            return stamp_request_ids(self._graph(request, path[len(GRAPH_PREFIX) :], outcome))
         if path.startswith(UPLOAD_PREFIX):
             outcome.mailbox = upload_owner(self.state, path)
             answer = self._inject_fault(request, outcome.mailbox, outcome, identity=False)
@@ -139,15 +140,17 @@ class EmulatorApp:
         if user.mailbox is None:
             return mailbox_not_enabled()
         settings = self.state.settings
-        wait = self.state.request_rate.try_admit(caller.client_id, user.email,
-                                                 settings.rate_limit, settings.rate_window)
+        wait = self.state.request_rate.try_admit(
+            caller.client_id, user.email, settings.rate_limit, settings.rate_window
+        )
         if wait is not None:
             outcome.fault = "rate"
             return rate_throttled(wait)
         # A batch holds no slot of its own: each of its requests takes one as it runs.
         holds_slot = not is_batch_request(request.method, path)
-        if holds_slot and not self.state.concurrency.try_acquire(user.email,
-                                                                 settings.concurrency_limit):
+        if holds_slot and not self.state.concurrency.try_acquire(
+            user.email, settings.concurrency_limit
+        ):
             outcome.fault = "concurrency"
             return concurrency_throttled(settings.concurrency_retry_after)
         try:

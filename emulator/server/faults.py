@@ -141,13 +141,18 @@ def fault_response(fault, identity=False, url=None):
     query) is where a sync reset points the client: the same delta, with an empty token.
     """
     if fault.kind == "resync_required":
-        return graph_error(410, "resyncRequired",
-                           "The sync state is no longer valid: a full resynchronisation "
-                           "is required.")
+        return graph_error(
+            410,
+            "resyncRequired",
+            "The sync state is no longer valid: a full resynchronisation " "is required.",
+        )
     if fault.kind == "sync_reset":
-        return graph_error(410, "SyncStateNotFound",
-                           "The sync state was reset. Start over from the Location.",
-                           headers={"Location": (url or "") + "?$deltatoken="})
+        return graph_error(
+            410,
+            "SyncStateNotFound",
+            "The sync state was reset. Start over from the Location.",
+            headers={"Location": (url or "") + "?$deltatoken="},
+        )
     if fault.kind not in ("429", "503", "504"):
         return None
     status = int(fault.kind)

@@ -134,8 +134,9 @@ class _Answer:
         for name, value in self.headers:
             handler.send_header(name, value)
             names.add(name.lower())
-        bodiless = (self.environ["REQUEST_METHOD"] == "HEAD" or 100 <= code < 200
-                    or code in (204, 304))
+        bodiless = (
+            self.environ["REQUEST_METHOD"] == "HEAD" or 100 <= code < 200 or code in (204, 304)
+        )
         if "content-length" not in names and not bodiless:
             if handler.request_version >= "HTTP/1.1":
                 self.chunked = True

@@ -58,8 +58,9 @@ class RequestLog:
         self._batch_subrequests = 0
         self._recent = collections.deque(maxlen=recent_limit)
 
-    def record(self, method, path, query, status, mailbox=None, duration_ms=0.0, fault=None,
-               in_batch=False):
+    def record(
+        self, method, path, query, status, mailbox=None, duration_ms=0.0, fault=None, in_batch=False
+    ):
         """Count one answered (or deliberately dropped) request; ``in_batch`` for a
         ``$batch`` sub-request."""
         key = endpoint_key(method, path)

@@ -1,2 +1,1 @@
-"""The emulator's whole state in memory, and saving it to / loading it from a file.
-"""
+"""The emulator's whole state in memory, and saving it to / loading it from a file."""

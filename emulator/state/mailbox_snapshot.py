@@ -26,11 +26,21 @@ _COPY = "copy"
 
 # How each Message field is written; the rest are plain JSON values already.
 _MESSAGE_FIELD_KINDS = {
-    "from_addr": _ADDRESS, "sender": _ADDRESS,
-    "to": _ADDRESSES, "cc": _ADDRESSES, "bcc": _ADDRESSES, "reply_to": _ADDRESSES,
-    "conversation_guid": _BYTES, "conversation_index": _BYTES, "raw_mime": _BYTES,
-    "headers": _HEADERS, "attachments": _ATTACHMENTS,
-    "flag": _COPY, "categories": _COPY, "references": _COPY, "meeting": _COPY,
+    "from_addr": _ADDRESS,
+    "sender": _ADDRESS,
+    "to": _ADDRESSES,
+    "cc": _ADDRESSES,
+    "bcc": _ADDRESSES,
+    "reply_to": _ADDRESSES,
+    "conversation_guid": _BYTES,
+    "conversation_index": _BYTES,
+    "raw_mime": _BYTES,
+    "headers": _HEADERS,
+    "attachments": _ATTACHMENTS,
+    "flag": _COPY,
+    "categories": _COPY,
+    "references": _COPY,
+    "meeting": _COPY,
 }
 
 
@@ -71,28 +81,35 @@ def _load_value(kind, value):
 def dump_message(message):
     """A stored message as a dict of its fields."""
     return {
-        field.name: _dump_value(_MESSAGE_FIELD_KINDS.get(field.name),
-                                getattr(message, field.name))
+        field.name: _dump_value(_MESSAGE_FIELD_KINDS.get(field.name), getattr(message, field.name))
         for field in dataclasses.fields(Message)
     }
 
 
 def load_message(data):
     """The message ``dump_message`` wrote."""
-    return Message(**{name: _load_value(_MESSAGE_FIELD_KINDS.get(name), value)
-                      for name, value in data.items()})
+    return Message(
+        **{name: _load_value(_MESSAGE_FIELD_KINDS.get(name), value) for name, value in data.items()}
+    )
 
 
 def _dump_folder(folder):
     search = folder.search
     return {
-        "number": folder.number, "display_name": folder.display_name,
-        "parent_no": folder.parent_no, "well_known": folder.well_known,
-        "hidden": folder.hidden, "epoch": folder.epoch, "seq": folder.seq,
+        "number": folder.number,
+        "display_name": folder.display_name,
+        "parent_no": folder.parent_no,
+        "well_known": folder.well_known,
+        "hidden": folder.hidden,
+        "epoch": folder.epoch,
+        "seq": folder.seq,
         "log": [list(entry) for entry in folder.log],
-        "search": None if search is None else {
+        "search": None
+        if search is None
+        else {
             "source_folder_numbers": list(search.source_folder_numbers),
-            "condition": search.condition, "include_nested": search.include_nested,
+            "condition": search.condition,
+            "include_nested": search.include_nested,
         },
     }
 
@@ -100,10 +117,16 @@ def _dump_folder(folder):
 def _load_folder(data):
     search = data["search"]
     folder = Folder(
-        data["number"], data["display_name"], data["parent_no"],
-        well_known=data["well_known"], hidden=data["hidden"],
-        search=None if search is None else SearchDefinition(
-            search["source_folder_numbers"], search["condition"], search["include_nested"]),
+        data["number"],
+        data["display_name"],
+        data["parent_no"],
+        well_known=data["well_known"],
+        hidden=data["hidden"],
+        search=None
+        if search is None
+        else SearchDefinition(
+            search["source_folder_numbers"], search["condition"], search["include_nested"]
+        ),
     )
     folder.epoch, folder.seq = data["epoch"], data["seq"]
     folder.load_log(data["log"])
@@ -114,15 +137,25 @@ def _dump_lazy(source):
     if source is None:
         return None
     return {
-        "first_number": source.first_number, "count": source.count,
-        "folder_no": source.folder_no, "newest": source.newest, "step": source.step,
-        "owner": list(source.owner), "detached": sorted(source.detached),
+        "first_number": source.first_number,
+        "count": source.count,
+        "folder_no": source.folder_no,
+        "newest": source.newest,
+        "step": source.step,
+        "owner": list(source.owner),
+        "detached": sorted(source.detached),
     }
 
 
 def _load_lazy(data):
-    source = LazyMailSource(data["first_number"], data["count"], data["folder_no"],
-                            data["newest"], owner=tuple(data["owner"]), step=data["step"])
+    source = LazyMailSource(
+        data["first_number"],
+        data["count"],
+        data["folder_no"],
+        data["newest"],
+        owner=tuple(data["owner"]),
+        step=data["step"],
+    )
     source.detached = set(data["detached"])
     return source
 
@@ -143,8 +176,10 @@ def dump_mailbox(mailbox):
             "folders": [_dump_folder(folder) for folder in mailbox._folders.values()],
             "messages": [dump_message(message) for message in mailbox._messages.values()],
             "lazy": _dump_lazy(mailbox._lazy),
-            "threads": [[message_id, _b64(guid), _b64(index)]
-                        for message_id, (guid, index) in mailbox._threads.items()],
+            "threads": [
+                [message_id, _b64(guid), _b64(index)]
+                for message_id, (guid, index) in mailbox._threads.items()
+            ],
             "by_internet_message_id": list(mailbox._by_internet_message_id.items()),
             "sent_log": copy.deepcopy(mailbox.sent_log),
         }
@@ -162,8 +197,7 @@ def load_mailbox(data):
     mailbox._next_message_number = data["next_message_number"]
     folders = [_load_folder(item) for item in data["folders"]]
     mailbox._folders = {folder.number: folder for folder in folders}
-    mailbox._well_known = {folder.well_known: folder for folder in folders
-                           if folder.well_known}
+    mailbox._well_known = {folder.well_known: folder for folder in folders if folder.well_known}
     mailbox.root = mailbox._well_known[ROOT]
     messages = [load_message(item) for item in data["messages"]]
     mailbox._messages = {message.number: message for message in messages}
@@ -177,8 +211,9 @@ def load_mailbox(data):
     mailbox._lazy = _load_lazy(data["lazy"]) if data["lazy"] else None
     if mailbox._lazy is not None:
         mailbox._folders[mailbox._lazy.folder_no].lazy = mailbox._lazy
-    mailbox._threads = {message_id: (_unb64(guid), _unb64(index))
-                        for message_id, guid, index in data["threads"]}
+    mailbox._threads = {
+        message_id: (_unb64(guid), _unb64(index)) for message_id, guid, index in data["threads"]
+    }
     mailbox._by_internet_message_id = dict(data["by_internet_message_id"])
     mailbox.sent_log = data["sent_log"]
     return mailbox

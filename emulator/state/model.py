@@ -170,8 +170,9 @@ class EmulatorState:
                 display_name=display_name or email,
                 password=password,
             )
-            user.mailbox = Mailbox(email=user.email, display_name=user.display_name,
-                                   user_id=user.id)
+            user.mailbox = Mailbox(
+                email=user.email, display_name=user.display_name, user_id=user.id
+            )
             self.users[key] = user
             return user
 

@@ -51,19 +51,27 @@ def load_state(state, data):
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise SnapshotError("not an emulator state file")
     if data.get("version") != VERSION:
-        raise SnapshotError("state file version %r, this emulator reads %d"
-                            % (data.get("version"), VERSION))
+        raise SnapshotError(
+            "state file version %r, this emulator reads %d" % (data.get("version"), VERSION)
+        )
     try:
-        apps = {item["client_id"]: App(
-            client_id=item["client_id"],
-            secrets=[ClientSecret(**secret) for secret in item["secrets"]],
-            redirect_uris=list(item["redirect_uris"]),
-            display_name=item["display_name"],
-        ) for item in data["apps"]}
+        apps = {
+            item["client_id"]: App(
+                client_id=item["client_id"],
+                secrets=[ClientSecret(**secret) for secret in item["secrets"]],
+                redirect_uris=list(item["redirect_uris"]),
+                display_name=item["display_name"],
+            )
+            for item in data["apps"]
+        }
         users = {}
         for item in data["users"]:
-            user = User(id=item["id"], email=item["email"], display_name=item["display_name"],
-                        password=item["password"])
+            user = User(
+                id=item["id"],
+                email=item["email"],
+                display_name=item["display_name"],
+                password=item["password"],
+            )
             if item["mailbox"] is not None:
                 user.mailbox = load_mailbox(item["mailbox"])
             users[user.email.strip().lower()] = user

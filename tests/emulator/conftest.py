@@ -255,7 +255,8 @@ def tenant(emulator):
         },
     )
     current.control(
-        "POST", "/users",
+        "POST",
+        "/users",
         {"email": USER_EMAIL, "display_name": "Ada Lovelace", "password": USER_PASSWORD},
     )
     return current

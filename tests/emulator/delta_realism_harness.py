@@ -61,24 +61,34 @@ class Outlook:
 
     def fill(self, count, folder="inbox"):
         """``count`` messages, oldest first, an hour apart."""
-        return [self.mailbox.add_message(self.folder(folder), Message(
-            number=0, folder_no=0, subject="Message %d" % index,
-            from_addr=("Megan Bowen", "megan.bowen@contoso.com"),
-            received=FIRST_RECEIVED + 3600 * index)) for index in range(count)]
+        return [
+            self.mailbox.add_message(
+                self.folder(folder),
+                Message(
+                    number=0,
+                    folder_no=0,
+                    subject="Message %d" % index,
+                    from_addr=("Megan Bowen", "megan.bowen@contoso.com"),
+                    received=FIRST_RECEIVED + 3600 * index,
+                ),
+            )
+            for index in range(count)
+        ]
 
     def id_of(self, message):
         return self.mailbox.message_id(message, self.immutable)
 
     def get(self, url, params=None, prefer=()):
         """GET a Graph path (or a link the emulator handed out)."""
-        path = url[len(BASE):] if url.startswith(BASE) else "/v1.0" + url
+        path = url[len(BASE) :] if url.startswith(BASE) else "/v1.0" + url
         if params:
             path += ("&" if "?" in path else "?") + urlencode(params)
         preferences = ([IMMUTABLE] if self.immutable else []) + list(prefer)
         headers = {"Prefer": ", ".join(preferences)} if preferences else {}
         request = Request(EnvironBuilder(path=path, base_url=BASE, headers=headers).get_environ())
-        return Answer(handle_graph(request, request.path[len("/v1.0"):], self.mailbox,
-                                   self.state, SCOPES))
+        return Answer(
+            handle_graph(request, request.path[len("/v1.0") :], self.mailbox, self.state, SCOPES)
+        )
 
     def ok(self, url, params=None, prefer=()):
         answer = self.get(url, params, prefer)

@@ -39,13 +39,17 @@ def _session(ca_file):
 
 def acquire_token(emulator, email=DEMO_EMAIL, scopes=MAIL_SCOPES):
     """An access token for ``email``: auto-consent on, then msal's auth code flow."""
-    response = emulator.control("POST", "/settings",
-                                json={"auto_consent": True, "auto_consent_user": email})
+    response = emulator.control(
+        "POST", "/settings", json={"auto_consent": True, "auto_consent_user": email}
+    )
     assert response.status_code == 200, response.text
     http = _session(emulator.ca_file)
     app = msal.ConfidentialClientApplication(
-        DEMO_CLIENT_ID, client_credential=DEMO_CLIENT_SECRET,
-        authority=emulator.login + "/common", instance_discovery=False, http_client=http,
+        DEMO_CLIENT_ID,
+        client_credential=DEMO_CLIENT_SECRET,
+        authority=emulator.login + "/common",
+        instance_discovery=False,
+        http_client=http,
     )
     with warnings.catch_warnings():
         # msal recommends response_mode=form_post; a web app redirect uses the query.
@@ -55,7 +59,8 @@ def acquire_token(emulator, email=DEMO_EMAIL, scopes=MAIL_SCOPES):
     assert redirect.status_code in (302, 303), redirect.text
     query = parse_qs(urlsplit(redirect.headers["Location"]).query)
     result = app.acquire_token_by_auth_code_flow(
-        flow, {name: values[0] for name, values in query.items()})
+        flow, {name: values[0] for name, values in query.items()}
+    )
     assert "access_token" in result, result
     return result["access_token"]
 
@@ -78,8 +83,7 @@ class GraphClient:
         preferences = self.prefer + list(prefer or ())
         if preferences:
             merged["Prefer"] = ", ".join(preferences)
-        return self.session.request(method, self.url(path), headers=merged, timeout=30,
-                                    **kwargs)
+        return self.session.request(method, self.url(path), headers=merged, timeout=30, **kwargs)
 
     def get(self, path, **kwargs):
         return self.request("GET", path, **kwargs)
@@ -114,8 +118,9 @@ class GraphClient:
 def new_user(emulator):
     """A fresh user with an empty mailbox; returns the address."""
     email = "user-%s@maildesk.example" % uuid.uuid4().hex[:10]
-    response = emulator.control("POST", "/users",
-                                json={"email": email, "display_name": "Test User"})
+    response = emulator.control(
+        "POST", "/users", json={"email": email, "display_name": "Test User"}
+    )
     assert response.status_code == 201, response.text
     return email
 

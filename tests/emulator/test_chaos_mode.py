@@ -71,14 +71,26 @@ def test_chaos_is_off_until_a_setting_turns_it_on(tenant):
     assert off["chaos"] is None
 
 
-@pytest.mark.parametrize("chaos", [
-    {"seed": "7"}, {"seed": True}, {"seed": 1.5}, {"level": 0.5}, {"seed": 7, "level": 1.5},
-    {"seed": 7, "level": -0.1}, {"seed": 7, "level": "high"}, {"seed": 7, "level": True},
-    {"seed": 7, "odds": 1}, 7, "on",
-])
+@pytest.mark.parametrize(
+    "chaos",
+    [
+        {"seed": "7"},
+        {"seed": True},
+        {"seed": 1.5},
+        {"level": 0.5},
+        {"seed": 7, "level": 1.5},
+        {"seed": 7, "level": -0.1},
+        {"seed": 7, "level": "high"},
+        {"seed": 7, "level": True},
+        {"seed": 7, "odds": 1},
+        7,
+        "on",
+    ],
+)
 def test_bad_chaos_settings_are_refused_and_change_nothing(tenant, chaos):
-    response = tenant.emulator.control("POST", "/settings",
-                                       json={"chaos": chaos, "access_token_lifetime": 77})
+    response = tenant.emulator.control(
+        "POST", "/settings", json={"chaos": chaos, "access_token_lifetime": 77}
+    )
 
     assert response.status_code == 400 and "chaos" in response.json()["error"]
     settings = tenant.control("GET", "/settings")
@@ -105,8 +117,7 @@ def test_graph_gets_throttling_outages_resets_and_latency_as_graph_sends_them(te
 
     recent = log["recent"]
     assert len(recent) == len(seen) == 80
-    kinds = [entry["fault"].removeprefix("chaos:") if entry["fault"] else None
-             for entry in recent]
+    kinds = [entry["fault"].removeprefix("chaos:") if entry["fault"] else None for entry in recent]
     assert all(entry["fault"] is None or entry["fault"].startswith("chaos:") for entry in recent)
     assert log["chaos"] == dict(collections.Counter(kind for kind in kinds if kind))
     assert set(log["chaos"]) <= CHAOS_KINDS and len(log["chaos"]) >= 4
@@ -157,8 +168,10 @@ def test_control_calls_never_see_chaos(tenant):
 def test_the_token_endpoint_fails_more_rarely_and_authorize_never():
     chaos = Chaos()
     chaos.configure(seed=9, level=1)
-    hits = {endpoint: sum(draw_fault(chaos, endpoint) is not None for _ in range(4000))
-            for endpoint in ("graph", "identity", "token", "authorize")}
+    hits = {
+        endpoint: sum(draw_fault(chaos, endpoint) is not None for _ in range(4000))
+        for endpoint in ("graph", "identity", "token", "authorize")
+    }
 
     assert hits["graph"] > hits["identity"] > hits["token"] > 0
     assert hits["authorize"] == 0
@@ -176,8 +189,16 @@ def test_chaos_from_the_command_line_survives_a_reset():
     assert default_level == {"seed": 9, "level": 0.5}
 
 
-@pytest.mark.parametrize("arguments", [("--chaos", "5", "--chaos-level", "1.5"),
-                                       ("--chaos-level", "0.5",)])
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ("--chaos", "5", "--chaos-level", "1.5"),
+        (
+            "--chaos-level",
+            "0.5",
+        ),
+    ],
+)
 def test_a_bad_chaos_command_line_stops_the_start(arguments):
     with pytest.raises(EmulatorStartError, match="chaos"):
         EmulatorProcess(extra_args=arguments).start()

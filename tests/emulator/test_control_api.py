@@ -40,13 +40,25 @@ def test_seed_refuses_an_unknown_spec(tenant):
 
 
 def test_register_list_and_replace_an_app(tenant):
-    created = tenant.emulator.control("POST", "/apps", json={
-        "client_id": "app-2", "client_secret": "one", "redirect_uris": ["http://localhost/cb"],
-    })
-    replaced = tenant.control("POST", "/apps", {
-        "client_id": "app-2", "client_secret": "two", "redirect_uris": ["http://localhost/cb2"],
-        "display_name": "Second",
-    })
+    created = tenant.emulator.control(
+        "POST",
+        "/apps",
+        json={
+            "client_id": "app-2",
+            "client_secret": "one",
+            "redirect_uris": ["http://localhost/cb"],
+        },
+    )
+    replaced = tenant.control(
+        "POST",
+        "/apps",
+        {
+            "client_id": "app-2",
+            "client_secret": "two",
+            "redirect_uris": ["http://localhost/cb2"],
+            "display_name": "Second",
+        },
+    )
 
     assert created.status_code == 201
     assert replaced["secrets"] == [{"value": "two", "expired": False}]
@@ -67,10 +79,14 @@ def test_secret_expiry_can_be_set_and_lifted(tenant):
 
 
 def test_users_are_created_once_and_listed_without_passwords(tenant):
-    first = tenant.emulator.control("POST", "/users", json={
-        "email": "Grace@Contoso.example", "display_name": "Grace Hopper", "password": "pw"})
-    again = tenant.emulator.control("POST", "/users", json={
-        "email": "grace@contoso.example", "display_name": "Grace B. Hopper"})
+    first = tenant.emulator.control(
+        "POST",
+        "/users",
+        json={"email": "Grace@Contoso.example", "display_name": "Grace Hopper", "password": "pw"},
+    )
+    again = tenant.emulator.control(
+        "POST", "/users", json={"email": "grace@contoso.example", "display_name": "Grace B. Hopper"}
+    )
 
     assert first.status_code == 201
     assert again.status_code == 200
@@ -81,9 +97,15 @@ def test_users_are_created_once_and_listed_without_passwords(tenant):
 
 
 def test_settings_round_trip_and_validation(tenant):
-    changed = tenant.control("POST", "/settings", {
-        "auto_consent": True, "auto_consent_user": tenant.email, "access_token_lifetime": 600,
-    })
+    changed = tenant.control(
+        "POST",
+        "/settings",
+        {
+            "auto_consent": True,
+            "auto_consent_user": tenant.email,
+            "access_token_lifetime": 600,
+        },
+    )
     cleared = tenant.control("POST", "/settings", {"auto_consent_user": None})
 
     assert changed["auto_consent"] is True
@@ -94,8 +116,12 @@ def test_settings_round_trip_and_validation(tenant):
 
 @pytest.mark.parametrize(
     "body",
-    [{"auto_consent": "yes"}, {"access_token_lifetime": 0}, {"concurrency_limit": True},
-     {"colour": "blue"}],
+    [
+        {"auto_consent": "yes"},
+        {"access_token_lifetime": 0},
+        {"concurrency_limit": True},
+        {"colour": "blue"},
+    ],
 )
 def test_bad_settings_are_refused(tenant, body):
     response = tenant.emulator.control("POST", "/settings", json=body)
@@ -124,8 +150,11 @@ def test_control_errors(tenant, method, path, body, status):
 
 
 def test_invalid_json_is_a_400(tenant):
-    response = tenant.post(tenant.emulator.info["control"] + "/settings", data="{nope",
-                           headers={"Content-Type": "application/json"})
+    response = tenant.post(
+        tenant.emulator.info["control"] + "/settings",
+        data="{nope",
+        headers={"Content-Type": "application/json"},
+    )
 
     assert response.status_code == 400
     assert "JSON" in response.json()["error"]

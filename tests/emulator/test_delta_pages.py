@@ -15,11 +15,13 @@ UPDATES = 2500
 def test_a_page_can_be_empty_yet_not_the_last():
     mailbox = Mailbox("ada@contoso.example", "Ada", "8c1b4f2e-0000-4000-8000-000000000001")
     inbox = mailbox.folder("inbox")
-    message = mailbox.add_message(inbox, Message(number=0, folder_no=0, subject="Busy",
-                                                 from_addr=("Megan", "megan@contoso.com")))
-    first = delta.next_page(mailbox, inbox,
-                            delta.start_round(mailbox, inbox, delta.DeltaOptions()), 10,
-                            immutable=True)
+    message = mailbox.add_message(
+        inbox,
+        Message(number=0, folder_no=0, subject="Busy", from_addr=("Megan", "megan@contoso.com")),
+    )
+    first = delta.next_page(
+        mailbox, inbox, delta.start_round(mailbox, inbox, delta.DeltaOptions()), 10, immutable=True
+    )
     delta_token = delta.issue_token(mailbox, first.delta_cursor)
     for number in range(UPDATES):
         mailbox.update_message(message, categories=["round %d" % number])

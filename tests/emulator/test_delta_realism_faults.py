@@ -16,8 +16,9 @@ INBOX_DELTA = "/me/mailFolders/inbox/messages/delta"
 
 
 def _fault(emulator, email, kind):
-    response = emulator.control("POST", "/faults",
-                                json={"kind": kind, "count": 1, "mailbox": email})
+    response = emulator.control(
+        "POST", "/faults", json={"kind": kind, "count": 1, "mailbox": email}
+    )
     assert response.status_code == 201, response.text
 
 
@@ -52,21 +53,28 @@ def test_folder_delta_meets_the_delta_faults_too(fresh, demo_emulator):
     _fault(demo_emulator, email, "sync_reset")
     reset = client.get("/me/mailFolders/microsoft.graph.delta()")
     assert reset.status_code == 410
-    assert reset.headers["Location"].endswith("/me/mailFolders/microsoft.graph.delta()"
-                                              "?$deltatoken=")
+    assert reset.headers["Location"].endswith(
+        "/me/mailFolders/microsoft.graph.delta()" "?$deltatoken="
+    )
 
 
 def test_delta_settings_are_validated(demo_emulator):
-    for body in ({"max_page_size": 0}, {"max_page_size": "50"},
-                 {"removed_reason": "moved"}, {"removed_reason": True}):
+    for body in (
+        {"max_page_size": 0},
+        {"max_page_size": "50"},
+        {"removed_reason": "moved"},
+        {"removed_reason": True},
+    ):
         assert demo_emulator.control("POST", "/settings", json=body).status_code == 400, body
     settings = demo_emulator.control("GET", "/settings").json()
     assert settings["max_page_size"] == 1000 and settings["removed_reason"] == "deleted"
-    changed = demo_emulator.control("POST", "/settings", json={"removed_reason": "changed",
-                                                               "max_page_size": 200})
+    changed = demo_emulator.control(
+        "POST", "/settings", json={"removed_reason": "changed", "max_page_size": 200}
+    )
     assert changed.json()["removed_reason"] == "changed"
-    demo_emulator.control("POST", "/settings", json={"removed_reason": "deleted",
-                                                     "max_page_size": 1000})
+    demo_emulator.control(
+        "POST", "/settings", json={"removed_reason": "deleted", "max_page_size": 1000}
+    )
 
 
 def test_an_unknown_fault_kind_is_refused(demo_emulator):

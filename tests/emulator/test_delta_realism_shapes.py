@@ -22,7 +22,8 @@ def test_top_caps_the_round_and_pages_stay_at_ten():
     sizes = [len(page.items) for page in [first, *pages]]
     assert sizes == [10, 10, 5]
     assert set(present_ids(items_of([first, *pages]))) == {
-        outlook.id_of(message) for message in messages[5:]}
+        outlook.id_of(message) for message in messages[5:]
+    }
 
 
 def test_maxpagesize_is_honoured_up_to_the_ceiling():
@@ -58,10 +59,14 @@ def test_a_read_toggle_comes_bare_and_moves_nothing_else():
     outlook.mailbox.update_message(message, is_read=True)
 
     pages, delta_link = outlook.round(delta_link)
-    assert items_of(pages) == [{
-        "@odata.type": "#microsoft.graph.message", "id": outlook.id_of(message),
-        "isRead": True, "parentFolderId": outlook.mailbox.folder_id(outlook.folder()),
-    }]
+    assert items_of(pages) == [
+        {
+            "@odata.type": "#microsoft.graph.message",
+            "id": outlook.id_of(message),
+            "isRead": True,
+            "parentFolderId": outlook.mailbox.folder_id(outlook.folder()),
+        }
+    ]
     after = outlook.ok("/me/messages/" + outlook.id_of(message)).json
     assert after["changeKey"] == before["changeKey"]
     assert after["lastModifiedDateTime"] == before["lastModifiedDateTime"]
@@ -109,8 +114,10 @@ def test_moves_and_soft_deletes_say_deleted_unless_the_settings_say_changed():
         outlook.mailbox.soft_delete(soft)
         outlook.mailbox.delete_message(hard)
         assert removals(items_of(outlook.round(delta_link)[0])) == {
-            outlook.id_of(moved): expected, outlook.id_of(soft): expected,
-            outlook.id_of(hard): "deleted"}
+            outlook.id_of(moved): expected,
+            outlook.id_of(soft): expected,
+            outlook.id_of(hard): "deleted",
+        }
 
 
 def test_moved_out_and_back_with_rest_ids_is_removed_then_new():

@@ -50,10 +50,15 @@ def test_folder_delta_does_not_report_count_changes(fresh, demo_emulator):
     _folders, link, _pages = client.delta_round("/me/mailFolders/delta")
     message = deliver(demo_emulator, email, subject="Counts change")
     client.ok("PATCH", "/me/messages/" + message["id"], json={"isRead": True})
-    _control(demo_emulator, "PATCH", "/mailboxes/%s/messages/%s" % (email, message["id"]),
-             json={"isRead": False})
-    client.ok("POST", "/me/messages/%s/move" % message["id"], 201,
-              json={"destinationId": "archive"})
+    _control(
+        demo_emulator,
+        "PATCH",
+        "/mailboxes/%s/messages/%s" % (email, message["id"]),
+        json={"isRead": False},
+    )
+    client.ok(
+        "POST", "/me/messages/%s/move" % message["id"], 201, json={"destinationId": "archive"}
+    )
     inbox = client.ok("GET", "/me/mailFolders/inbox")
     assert inbox["totalItemCount"] == 0
     assert client.ok("GET", "/me/mailFolders/archive")["unreadItemCount"] == 1
@@ -70,8 +75,9 @@ def test_folder_delta_reports_adds_renames_moves_and_deletes(fresh, demo_emulato
     _folders, link, _pages = client.delta_round("/me/mailFolders/delta")
 
     client.ok("PATCH", "/me/mailFolders/" + clients["id"], json={"displayName": "Customers"})
-    client.ok("POST", "/me/mailFolders/%s/move" % acme["id"], 201,
-              json={"destinationId": "msgfolderroot"})
+    client.ok(
+        "POST", "/me/mailFolders/%s/move" % acme["id"], 201, json={"destinationId": "msgfolderroot"}
+    )
     added = _new_folder(client, "Later", "inbox")
     client.ok("DELETE", "/me/mailFolders/" + old["id"], 204)
     _control(demo_emulator, "DELETE", "/mailboxes/%s/folders/%s?hard=1" % (email, doomed["id"]))
@@ -100,8 +106,9 @@ def test_moving_a_folder_keeps_its_id_its_mail_and_its_message_delta(fresh, demo
     items, message_link, _pages = client.delta_round(delta_path)
     assert [item["id"] for item in items] == [kept["id"]]
 
-    moved = client.ok("POST", "/me/mailFolders/%s/move" % acme["id"], 201,
-                      json={"destinationId": "archive"})
+    moved = client.ok(
+        "POST", "/me/mailFolders/%s/move" % acme["id"], 201, json={"destinationId": "archive"}
+    )
     assert moved["id"] == acme["id"]
     assert moved["parentFolderId"] == client.ok("GET", "/me/mailFolders/archive")["id"]
     assert "Archive/Acme/2026" in _truth(demo_emulator, email)
@@ -142,23 +149,36 @@ def test_refusals_as_graph_words_them(fresh):
     inner = _new_folder(client, "Inner", first["id"])
     top_inner = _new_folder(client, "Inner")
     assert _error_code(client.delete("/me/mailFolders/inbox"), 400) == (
-        "ErrorDeleteDistinguishedFolder")
-    assert _error_code(client.post("/me/mailFolders/sentitems/move",
-                                   json={"destinationId": first["id"]}), 400) == (
-        "ErrorMoveDistinguishedFolder")
-    assert _error_code(client.post("/me/mailFolders/%s/move" % first["id"],
-                                   json={"destinationId": inner["id"]}), 400) == (
-        "ErrorMoveCopyFailed")
-    assert _error_code(client.post("/me/mailFolders/%s/move" % inner["id"],
-                                   json={"destinationId": "msgfolderroot"}), 409) == (
-        "ErrorFolderExists")
-    assert _error_code(client.patch("/me/mailFolders/" + top_inner["id"],
-                                    json={"displayName": "first"}), 409) == "ErrorFolderExists"
+        "ErrorDeleteDistinguishedFolder"
+    )
+    assert _error_code(
+        client.post("/me/mailFolders/sentitems/move", json={"destinationId": first["id"]}), 400
+    ) == ("ErrorMoveDistinguishedFolder")
+    assert _error_code(
+        client.post("/me/mailFolders/%s/move" % first["id"], json={"destinationId": inner["id"]}),
+        400,
+    ) == ("ErrorMoveCopyFailed")
+    assert _error_code(
+        client.post(
+            "/me/mailFolders/%s/move" % inner["id"], json={"destinationId": "msgfolderroot"}
+        ),
+        409,
+    ) == ("ErrorFolderExists")
+    assert (
+        _error_code(
+            client.patch("/me/mailFolders/" + top_inner["id"], json={"displayName": "first"}), 409
+        )
+        == "ErrorFolderExists"
+    )
     assert _error_code(client.post("/me/mailFolders/%s/move" % inner["id"], json={}), 400) == (
-        "ErrorInvalidRequest")
-    assert _error_code(client.post("/me/mailFolders/%s/move" % inner["id"],
-                                   json={"destinationId": "nosuchfolder"}), 404) == (
-        "ErrorItemNotFound")
+        "ErrorInvalidRequest"
+    )
+    assert _error_code(
+        client.post(
+            "/me/mailFolders/%s/move" % inner["id"], json={"destinationId": "nosuchfolder"}
+        ),
+        404,
+    ) == ("ErrorItemNotFound")
     assert client.ok("GET", "/me/mailFolders/inbox")["displayName"] == "Inbox"
     assert client.ok("GET", "/me/mailFolders/" + inner["id"])["parentFolderId"] == first["id"]
 
@@ -168,35 +188,47 @@ def test_outlook_renames_moves_and_deletes_folders_through_the_control_api(demo_
     client = GraphClient(demo_emulator, acquire_token(demo_emulator, email))
     base = "/mailboxes/%s/folders" % email
     work = _control(demo_emulator, "POST", base, 201, json={"display_name": "Work"})
-    team = _control(demo_emulator, "POST", base, 201,
-                    json={"display_name": "Team", "parent_id": work["id"]})
+    team = _control(
+        demo_emulator, "POST", base, 201, json={"display_name": "Team", "parent_id": work["id"]}
+    )
     gone = deliver(demo_emulator, email, subject="Gone for good", folder=team["id"])
     _items, message_link, _pages = client.delta_round(
-        "/me/mailFolders/%s/messages/delta" % team["id"])
+        "/me/mailFolders/%s/messages/delta" % team["id"]
+    )
     _folders, folder_link, _pages = client.delta_round("/me/mailFolders/delta")
 
-    renamed = _control(demo_emulator, "PATCH", "%s/%s" % (base, team["id"]),
-                       json={"display_name": "Squad", "parent_id": "inbox"})
+    renamed = _control(
+        demo_emulator,
+        "PATCH",
+        "%s/%s" % (base, team["id"]),
+        json={"display_name": "Squad", "parent_id": "inbox"},
+    )
     assert renamed["path"] == "Inbox/Squad" and renamed["id"] == team["id"]
     moved = _control(demo_emulator, "DELETE", "%s/%s" % (base, work["id"]))
     assert moved["moved"]["path"] == "Deleted Items/Work"
     changes, folder_link, _pages = client.delta_round(folder_link)
     assert {item["id"]: item["displayName"] for item in changes} == {
-        team["id"]: "Squad", work["id"]: "Work"}
+        team["id"]: "Squad",
+        work["id"]: "Work",
+    }
 
     removed = _control(demo_emulator, "DELETE", "%s/%s?hard=1" % (base, team["id"]))
     assert removed["messages_removed"] == 1
     assert "Inbox/Squad" not in _truth(demo_emulator, email)
-    assert demo_emulator.control(
-        "GET", "/mailboxes/%s/messages/%s" % (email, gone["id"])).status_code == 404
+    assert (
+        demo_emulator.control("GET", "/mailboxes/%s/messages/%s" % (email, gone["id"])).status_code
+        == 404
+    )
     assert client.get(message_link).status_code in (404, 410)
     changes, _link, _pages = client.delta_round(folder_link)
     assert changes == [{"id": team["id"], "@removed": {"reason": "deleted"}}]
 
-    for method, path, body in (("DELETE", "%s/inbox" % base, None),
-                               ("PATCH", "%s/inbox" % base, {"display_name": "Mail"}),
-                               ("PATCH", "%s/%s" % (base, work["id"]), {"parent_id": work["id"]}),
-                               ("PATCH", "%s/%s" % (base, work["id"]), {"colour": "red"})):
+    for method, path, body in (
+        ("DELETE", "%s/inbox" % base, None),
+        ("PATCH", "%s/inbox" % base, {"display_name": "Mail"}),
+        ("PATCH", "%s/%s" % (base, work["id"]), {"parent_id": work["id"]}),
+        ("PATCH", "%s/%s" % (base, work["id"]), {"colour": "red"}),
+    ):
         assert demo_emulator.control(method, path, json=body).status_code == 400, (method, path)
     assert demo_emulator.control("DELETE", "%s/%s" % (base, team["id"])).status_code == 404
 
@@ -207,18 +239,39 @@ def test_demo_top_level_is_an_exchange_mailbox(graph, demo_emulator):
     names = [folder["displayName"] for folder in first["value"]]
     rest = graph.ok("GET", first["@odata.nextLink"])["value"]
     names += [folder["displayName"] for folder in rest]
-    assert names == ["Archive", "Conversation History", "Deleted Items", "Drafts", "Inbox",
-                     "Junk Email", "Outbox", "RSS Feeds", "Scheduled", "Sent Items",
-                     "Sync Issues", "Unread Mail"]
-    for name in ("conversationhistory", "scheduled", "syncissues", "conflicts",
-                 "localfailures", "serverfailures"):
+    assert names == [
+        "Archive",
+        "Conversation History",
+        "Deleted Items",
+        "Drafts",
+        "Inbox",
+        "Junk Email",
+        "Outbox",
+        "RSS Feeds",
+        "Scheduled",
+        "Sent Items",
+        "Sync Issues",
+        "Unread Mail",
+    ]
+    for name in (
+        "conversationhistory",
+        "scheduled",
+        "syncissues",
+        "conflicts",
+        "localfailures",
+        "serverfailures",
+    ):
         assert graph.ok("GET", "/me/mailFolders/" + name)["isHidden"] is False
     assert graph.get("/me/mailFolders/rssfeeds").status_code == 404  # no v1.0 name
     sync_issues = graph.ok("GET", "/me/mailFolders/syncissues/childFolders")["value"]
     assert [folder["displayName"] for folder in sync_issues] == [
-        "Conflicts", "Local Failures", "Server Failures"]
+        "Conflicts",
+        "Local Failures",
+        "Server Failures",
+    ]
     assert _error_code(graph.delete("/me/mailFolders/conversationhistory"), 400) == (
-        "ErrorDeleteDistinguishedFolder")
+        "ErrorDeleteDistinguishedFolder"
+    )
     truth = _truth(demo_emulator, "demo@maildesk.example")
     assert truth["Inbox/Projects/Acme/2026"]["totalItemCount"] == 4
     assert truth["Private"]["isHidden"] is True
@@ -265,14 +318,18 @@ def test_demo_inbox_holds_typed_meeting_items(graph):
 
 
 def test_message_delta_types_meeting_items(graph):
-    items, _link, _pages = graph.delta_round("/me/mailFolders/inbox/messages/delta",
-                                             prefer=["odata.maxpagesize=1000"])
+    items, _link, _pages = graph.delta_round(
+        "/me/mailFolders/inbox/messages/delta", prefer=["odata.maxpagesize=1000"]
+    )
     types = {item["subject"]: item["@odata.type"] for item in items if "subject" in item}
     assert types["Acme kickoff"] == "#microsoft.graph.eventMessageRequest"
     assert types["Accepted: Budget review"] == "#microsoft.graph.eventMessageResponse"
     assert set(types.values()) == {
-        "#microsoft.graph.message", "#microsoft.graph.eventMessage",
-        "#microsoft.graph.eventMessageRequest", "#microsoft.graph.eventMessageResponse"}
+        "#microsoft.graph.message",
+        "#microsoft.graph.eventMessage",
+        "#microsoft.graph.eventMessageRequest",
+        "#microsoft.graph.eventMessageResponse",
+    }
     kickoff = next(item for item in items if item.get("subject") == "Acme kickoff")
     assert kickoff["meetingMessageType"] == "meetingRequest"
 
@@ -285,12 +342,14 @@ def test_folder_changes_and_meeting_items_survive_a_restart(tmp_path):
     with EmulatorProcess(seed="demo", state_dir=str(tmp_path), extra_args=args) as first:
         client = GraphClient(first, acquire_token(first))
         kept = _new_folder(client, "Kept")
-        _folders, link, _pages = client.delta_round("/me/mailFolders/delta",
-                                                    prefer=["odata.maxpagesize=100"])
+        _folders, link, _pages = client.delta_round(
+            "/me/mailFolders/delta", prefer=["odata.maxpagesize=100"]
+        )
     with EmulatorProcess(seed="demo", state_dir=str(tmp_path), extra_args=args) as second:
         client = GraphClient(second, acquire_token(second))
-        client.ok("POST", "/me/mailFolders/%s/move" % kept["id"], 201,
-                  json={"destinationId": "inbox"})
+        client.ok(
+            "POST", "/me/mailFolders/%s/move" % kept["id"], 201, json={"destinationId": "inbox"}
+        )
         changes, _link, _pages = client.delta_round(link)
         assert [item["id"] for item in changes] == [kept["id"]]
         request = _inbox_by_subject(client)["Acme kickoff"]

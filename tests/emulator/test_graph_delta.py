@@ -26,9 +26,16 @@ def _removed(items):
 
 
 def _fill(emulator, email, count, folder="inbox"):
-    return [deliver(emulator, email, subject="Message %d" % index, folder=folder,
-                    received="2024-03-%02dT10:00:00Z" % (index + 1))
-            for index in range(count)]
+    return [
+        deliver(
+            emulator,
+            email,
+            subject="Message %d" % index,
+            folder=folder,
+            received="2024-03-%02dT10:00:00Z" % (index + 1),
+        )
+        for index in range(count)
+    ]
 
 
 def test_initial_round_is_newest_first_in_pages_of_maxpagesize(graph):
@@ -59,13 +66,22 @@ def test_initial_round_is_newest_first_in_pages_of_maxpagesize(graph):
     assert dates == sorted(dates, reverse=True)
     # The demo Inbox holds meeting items too: they keep their derived type.
     types = {item["@odata.type"] for item in items}
-    assert types == {"#microsoft.graph.message", "#microsoft.graph.eventMessage",
-                     "#microsoft.graph.eventMessageRequest",
-                     "#microsoft.graph.eventMessageResponse"}
+    assert types == {
+        "#microsoft.graph.message",
+        "#microsoft.graph.eventMessage",
+        "#microsoft.graph.eventMessageRequest",
+        "#microsoft.graph.eventMessageResponse",
+    }
     for item in items:
         assert item["@odata.etag"].startswith('W/"')
-        assert set(item) == {"@odata.type", "@odata.etag", "id", "subject", "receivedDateTime",
-                             "isRead"}
+        assert set(item) == {
+            "@odata.type",
+            "@odata.etag",
+            "id",
+            "subject",
+            "receivedDateTime",
+            "isRead",
+        }
 
 
 def test_default_page_size_is_ten_and_options_ride_in_the_links(fresh, demo_emulator):
@@ -101,12 +117,19 @@ def test_change_round_reports_created_updated_and_removed(fresh, demo_emulator):
     assert quiet == []
 
     new = deliver(demo_emulator, email, subject="Brand new")
-    assert demo_emulator.control("PATCH", "/mailboxes/%s/messages/%s" % (email, read["id"]),
-                                 json={"isRead": True}).status_code == 200
-    assert demo_emulator.control("DELETE", "/mailboxes/%s/messages/%s" % (email, gone["id"])
-                                 ).status_code == 200
-    client.ok("POST", "/me/messages/%s/move" % moved["id"], 201,
-              json={"destinationId": "archive"})
+    assert (
+        demo_emulator.control(
+            "PATCH", "/mailboxes/%s/messages/%s" % (email, read["id"]), json={"isRead": True}
+        ).status_code
+        == 200
+    )
+    assert (
+        demo_emulator.control(
+            "DELETE", "/mailboxes/%s/messages/%s" % (email, gone["id"])
+        ).status_code
+        == 200
+    )
+    client.ok("POST", "/me/messages/%s/move" % moved["id"], 201, json={"destinationId": "archive"})
 
     changes, next_link, _pages = client.delta_round(delta_link)
     by_id = {item["id"]: item for item in changes if "@removed" not in item}
@@ -122,17 +145,20 @@ def test_moves_show_as_new_in_the_target_folder(fresh, demo_emulator):
     email, client = fresh
     message = _fill(demo_emulator, email, 1)[0]
     archive_items, archive_link, _pages = client.delta_round(
-        "/me/mailFolders/archive/messages/delta")
+        "/me/mailFolders/archive/messages/delta"
+    )
     assert archive_items == []
-    client.ok("POST", "/me/messages/%s/move" % message["id"], 201,
-              json={"destinationId": "archive"})
+    client.ok(
+        "POST", "/me/messages/%s/move" % message["id"], 201, json={"destinationId": "archive"}
+    )
     arrived, archive_link, _pages = client.delta_round(archive_link)
     assert _ids(arrived) == [message["id"]]
     client.ok("DELETE", "/me/messages/%s" % message["id"], 204)  # a soft delete
     left, _link, _pages = client.delta_round(archive_link)
     assert _removed(left) == {message["id"]: "deleted"}
     recoverable = client.ok(
-        "GET", "/me/mailFolders/recoverableitemsdeletions/messages?$select=subject")["value"]
+        "GET", "/me/mailFolders/recoverableitemsdeletions/messages?$select=subject"
+    )["value"]
     assert [item["id"] for item in recoverable] == [message["id"]]
 
 
@@ -141,8 +167,11 @@ def test_a_message_changed_twice_is_reported_once_with_its_latest_state(fresh, d
     message = _fill(demo_emulator, email, 1)[0]
     _items, delta_link, _pages = client.delta_round(INBOX_DELTA)
     for flag in ("flagged", "complete"):
-        client.ok("PATCH", "/me/messages/" + message["id"],
-                  json={"flag": {"flagStatus": flag}, "categories": [flag]})
+        client.ok(
+            "PATCH",
+            "/me/messages/" + message["id"],
+            json={"flag": {"flagStatus": flag}, "categories": [flag]},
+        )
     changes, _link, _pages = client.delta_round(delta_link)
     assert len(changes) == 1
     assert changes[0]["flag"]["flagStatus"] == "complete"
@@ -152,11 +181,13 @@ def test_a_message_changed_twice_is_reported_once_with_its_latest_state(fresh, d
 def test_mail_arriving_during_the_initial_round_comes_in_the_next(fresh, demo_emulator):
     email, client = fresh
     _fill(demo_emulator, email, 4)
-    first = client.ok("GET", INBOX_DELTA + "?$orderby=receivedDateTime desc",
-                      prefer=["odata.maxpagesize=2"])
+    first = client.ok(
+        "GET", INBOX_DELTA + "?$orderby=receivedDateTime desc", prefer=["odata.maxpagesize=2"]
+    )
     late = deliver(demo_emulator, email, subject="Arrived mid-round")
-    rest, delta_link, _pages = client.delta_round(first["@odata.nextLink"],
-                                                  prefer=["odata.maxpagesize=2"])
+    rest, delta_link, _pages = client.delta_round(
+        first["@odata.nextLink"], prefer=["odata.maxpagesize=2"]
+    )
     assert late["id"] not in _ids(first["value"] + rest)
     assert len(first["value"] + rest) == 4
     assert _ids(client.delta_round(delta_link)[0]) == [late["id"]]
@@ -165,8 +196,9 @@ def test_mail_arriving_during_the_initial_round_comes_in_the_next(fresh, demo_em
 def test_replaying_links_is_idempotent(fresh, demo_emulator):
     email, client = fresh
     _fill(demo_emulator, email, 5)
-    first = client.ok("GET", INBOX_DELTA + "?$orderby=receivedDateTime desc",
-                      prefer=["odata.maxpagesize=2"])
+    first = client.ok(
+        "GET", INBOX_DELTA + "?$orderby=receivedDateTime desc", prefer=["odata.maxpagesize=2"]
+    )
     next_link = first["@odata.nextLink"]
     once = client.ok("GET", next_link, prefer=["odata.maxpagesize=2"])
     twice = client.ok("GET", next_link, prefer=["odata.maxpagesize=2"])
@@ -183,11 +215,13 @@ def test_replaying_links_is_idempotent(fresh, demo_emulator):
 def test_expired_delta_state_answers_410(fresh, demo_emulator):
     email, client = fresh
     _fill(demo_emulator, email, 3)
-    first = client.ok("GET", INBOX_DELTA + "?$select=subject&$orderby=receivedDateTime desc",
-                      prefer=["odata.maxpagesize=2"])
+    first = client.ok(
+        "GET",
+        INBOX_DELTA + "?$select=subject&$orderby=receivedDateTime desc",
+        prefer=["odata.maxpagesize=2"],
+    )
     _items, delta_link, _pages = client.delta_round(first["@odata.nextLink"])
-    response = demo_emulator.control(
-        "POST", "/mailboxes/%s/folders/inbox/expire-delta" % email)
+    response = demo_emulator.control("POST", "/mailboxes/%s/folders/inbox/expire-delta" % email)
     assert response.status_code == 200
     for link in (delta_link, first["@odata.nextLink"]):
         gone = client.get(link)
@@ -205,8 +239,13 @@ def test_expired_delta_state_answers_410(fresh, demo_emulator):
 
 
 def test_unsupported_options_are_refused(graph):
-    for query in ("$orderby=subject", "$orderby=receivedDateTime asc",
-                  "$filter=isRead eq false", "$select=subject,nonsense", "changeType=moved"):
+    for query in (
+        "$orderby=subject",
+        "$orderby=receivedDateTime asc",
+        "$filter=isRead eq false",
+        "$select=subject,nonsense",
+        "changeType=moved",
+    ):
         response = graph.get(INBOX_DELTA + "?" + query)
         assert response.status_code == 400, query
         assert response.json()["error"]["code"]
@@ -217,11 +256,13 @@ def test_filter_on_received_date(fresh, demo_emulator):
     email, client = fresh
     _fill(demo_emulator, email, 6)  # March 1st to 6th
     items, _link, _pages = client.delta_round(
-        INBOX_DELTA + "?$filter=receivedDateTime ge 2024-03-04T10:00:00Z&$select=subject")
+        INBOX_DELTA + "?$filter=receivedDateTime ge 2024-03-04T10:00:00Z&$select=subject"
+    )
     assert sorted(item["subject"] for item in items) == ["Message 3", "Message 4", "Message 5"]
     items, _link, _pages = client.delta_round(
         INBOX_DELTA + "?$filter=receivedDateTime gt 2024-03-04T10:00:00Z&$orderby="
-                      "receivedDateTime desc&$select=subject")
+        "receivedDateTime desc&$select=subject"
+    )
     assert [item["subject"] for item in items] == ["Message 5", "Message 4"]
 
 
@@ -249,8 +290,9 @@ def test_rest_ids_change_on_move_and_delta_removes_the_old_one(fresh, demo_emula
     assert rest_id.startswith("AAMkA")
     response = client.get("/me/mailFolders/inbox/messages/delta")
     assert "Preference-Applied" not in response.headers
-    moved = client.ok("POST", "/me/messages/%s/move" % rest_id, 201,
-                      json={"destinationId": "archive"})
+    moved = client.ok(
+        "POST", "/me/messages/%s/move" % rest_id, 201, json={"destinationId": "archive"}
+    )
     assert moved["id"] != rest_id
     assert client.get("/me/messages/" + rest_id).status_code == 404
     assert client.ok("GET", "/me/messages/" + moved["id"])["subject"] == "Message 0"
@@ -283,15 +325,18 @@ def test_a_message_moved_out_and_back_shows_only_as_removed(fresh, demo_emulator
     rest_items, rest_link, _pages = rest_client.delta_round(INBOX_DELTA)
     old_rest_id = rest_items[0]["id"]
     for destination in ("archive", "inbox"):
-        client.ok("POST", "/me/messages/%s/move" % message["id"], 201,
-                  json={"destinationId": destination})
+        client.ok(
+            "POST", "/me/messages/%s/move" % message["id"], 201, json={"destinationId": destination}
+        )
     changes, link, _pages = client.delta_round(link)
     # Immutable ids: Outlook took it for gone when it left, and never sends it again.
     assert _ids(changes) == [] and _removed(changes) == {message["id"]: "deleted"}
     client.ok("PATCH", "/me/messages/" + message["id"], json={"flag": {"flagStatus": "flagged"}})
     assert client.delta_round(link)[0] == []
-    assert client.ok("GET", "/me/messages/%s?$select=parentFolderId" % message["id"])[
-        "parentFolderId"] == client.ok("GET", "/me/mailFolders/inbox")["id"]
+    assert (
+        client.ok("GET", "/me/messages/%s?$select=parentFolderId" % message["id"])["parentFolderId"]
+        == client.ok("GET", "/me/mailFolders/inbox")["id"]
+    )
     # Rest ids: the old id is removed and the message comes back under a new one.
     rest_changes = rest_client.delta_round(rest_link)[0]
     assert _removed(rest_changes) == {old_rest_id: "deleted"}

@@ -33,14 +33,19 @@ def _get(tenant, path, token=None, **headers):
 
 
 def test_400_401_403_404_405(tenant, token):
-    _envelope(_get(tenant, "/me/mailFolders/inbox?$select=colour", token), 400,
-              "RequestBroker--ParseUri")
+    _envelope(
+        _get(tenant, "/me/mailFolders/inbox?$select=colour", token), 400, "RequestBroker--ParseUri"
+    )
     _envelope(_get(tenant, "/me"), 401, "InvalidAuthenticationToken")
-    _envelope(_get(tenant, "/users/nobody@contoso.example/messages", token), 404,
-              "ErrorInvalidUser")
+    _envelope(
+        _get(tenant, "/users/nobody@contoso.example/messages", token), 404, "ErrorInvalidUser"
+    )
     _envelope(_get(tenant, "/me/messages/AAkALgnotanid=", token), 404, "ErrorItemNotFound")
-    _envelope(tenant.post(tenant.graph + "/me", headers={"Authorization": "Bearer " + token}),
-              405, "BadRequest")
+    _envelope(
+        tenant.post(tenant.graph + "/me", headers={"Authorization": "Bearer " + token}),
+        405,
+        "BadRequest",
+    )
     read_only = tenant.tokens(scope="openid offline_access User.Read")["access_token"]
     _envelope(_get(tenant, "/me/mailFolders", read_only), 403, "ErrorAccessDenied")
 
@@ -96,19 +101,21 @@ def test_the_rate_limit_counts_per_app_and_mailbox(tenant, token):
 
 def test_request_ids_echo_the_client_request_id(tenant, token):
     ok = _get(tenant, "/me", token, **{"client-request-id": CLIENT_REQUEST_ID})
-    refused = _get(tenant, "/me/messages/AAkALgnotanid=", token,
-                   **{"client-request-id": CLIENT_REQUEST_ID})
+    refused = _get(
+        tenant, "/me/messages/AAkALgnotanid=", token, **{"client-request-id": CLIENT_REQUEST_ID}
+    )
     anonymous = _get(tenant, "/me", token)
 
     assert ok.status_code == 200 and ok.headers["request-id"]
     assert ok.headers["client-request-id"] == CLIENT_REQUEST_ID
-    assert _envelope(refused, 404, "ErrorItemNotFound")["innerError"]["client-request-id"] == \
-        CLIENT_REQUEST_ID
+    assert (
+        _envelope(refused, 404, "ErrorItemNotFound")["innerError"]["client-request-id"]
+        == CLIENT_REQUEST_ID
+    )
     assert anonymous.headers["client-request-id"] == anonymous.headers["request-id"]
 
 
 def test_message_delta_is_per_folder_only(tenant, token):
     error = _envelope(_get(tenant, "/me/messages/delta", token), 400, "BadRequest")
 
-    assert "Change tracking is not supported against 'microsoft.graph.message'" in \
-        error["message"]
+    assert "Change tracking is not supported against 'microsoft.graph.message'" in error["message"]

@@ -16,8 +16,15 @@ demo_emulator = graph_fixtures.demo_emulator
 fresh = graph_fixtures.fresh
 graph = graph_fixtures.graph
 
-FOLDER_FIELDS = {"id", "displayName", "parentFolderId", "childFolderCount", "unreadItemCount",
-                 "totalItemCount", "isHidden"}
+FOLDER_FIELDS = {
+    "id",
+    "displayName",
+    "parentFolderId",
+    "childFolderCount",
+    "unreadItemCount",
+    "totalItemCount",
+    "isHidden",
+}
 
 
 def test_me_describes_the_signed_in_user(graph):
@@ -39,8 +46,15 @@ def test_top_level_folders_page_with_top_and_next_link(graph):
         page = graph.ok("GET", link)
         names += [folder["displayName"] for folder in page["value"]]
         link = page.get("@odata.nextLink")
-    assert {"Inbox", "Sent Items", "Drafts", "Deleted Items", "Archive", "Junk Email",
-            "Outbox"} <= set(names)
+    assert {
+        "Inbox",
+        "Sent Items",
+        "Drafts",
+        "Deleted Items",
+        "Archive",
+        "Junk Email",
+        "Outbox",
+    } <= set(names)
     assert "Projects" not in names  # a child of Inbox, not top level
     assert "Private" not in names  # hidden
     assert len(names) == len(set(names))
@@ -73,10 +87,15 @@ def test_folder_fields_and_no_well_known_name(graph):
 
 
 def test_every_well_known_name_resolves_to_a_stable_id(graph):
-    for name, display in (("inbox", "Inbox"), ("sentitems", "Sent Items"),
-                          ("drafts", "Drafts"), ("deleteditems", "Deleted Items"),
-                          ("archive", "Archive"), ("junkemail", "Junk Email"),
-                          ("outbox", "Outbox")):
+    for name, display in (
+        ("inbox", "Inbox"),
+        ("sentitems", "Sent Items"),
+        ("drafts", "Drafts"),
+        ("deleteditems", "Deleted Items"),
+        ("archive", "Archive"),
+        ("junkemail", "Junk Email"),
+        ("outbox", "Outbox"),
+    ):
         by_name = graph.ok("GET", "/me/mailFolders/" + name)
         assert by_name["displayName"] == display
         by_id = graph.ok("GET", "/me/mailFolders/" + by_name["id"])
@@ -88,8 +107,7 @@ def test_every_well_known_name_resolves_to_a_stable_id(graph):
 def test_child_folders_nest(graph):
     inbox = graph.ok("GET", "/me/mailFolders/inbox")
     children = graph.ok("GET", "/me/mailFolders/inbox/childFolders")["value"]
-    assert {child["displayName"] for child in children} == {"Projects", "Receipts",
-                                                            "Newsletters"}
+    assert {child["displayName"] for child in children} == {"Projects", "Receipts", "Newsletters"}
     assert all(child["parentFolderId"] == inbox["id"] for child in children)
     projects = next(child for child in children if child["displayName"] == "Projects")
     assert projects["childFolderCount"] == 2
@@ -116,8 +134,9 @@ def test_search_folder_is_typed_and_lists_matches(graph):
     assert search["@odata.type"] == "#microsoft.graph.mailSearchFolder"
     assert search["filterQuery"] == "isRead eq false"
     assert search["unreadItemCount"] == search["totalItemCount"] > 0
-    messages = graph.ok("GET", "/me/mailFolders/%s/messages?$top=50&$select=isRead"
-                        % search["id"])["value"]
+    messages = graph.ok("GET", "/me/mailFolders/%s/messages?$top=50&$select=isRead" % search["id"])[
+        "value"
+    ]
     assert messages and all(message["isRead"] is False for message in messages)
     plain = next(folder for folder in folders if folder["displayName"] == "Inbox")
     assert "@odata.type" not in plain
@@ -138,8 +157,12 @@ def test_create_folders_and_refuse_duplicates(fresh):
     _email, client = fresh
     parent = client.ok("POST", "/me/mailFolders", 201, json={"displayName": "Clients"})
     assert parent["totalItemCount"] == 0 and parent["childFolderCount"] == 0
-    child = client.ok("POST", "/me/mailFolders/%s/childFolders" % parent["id"], 201,
-                      json={"displayName": "Zürich"})
+    child = client.ok(
+        "POST",
+        "/me/mailFolders/%s/childFolders" % parent["id"],
+        201,
+        json={"displayName": "Zürich"},
+    )
     assert child["parentFolderId"] == parent["id"]
     assert client.ok("GET", "/me/mailFolders/" + parent["id"])["childFolderCount"] == 1
     duplicate = client.post("/me/mailFolders", json={"displayName": "clients"})
@@ -151,8 +174,9 @@ def test_create_folders_and_refuse_duplicates(fresh):
 
 def test_folder_tree_delta_reports_new_and_changed_folders(fresh):
     _email, client = fresh
-    folders, delta_link, pages = client.delta_round("/me/mailFolders/delta",
-                                                    prefer=["odata.maxpagesize=3"])
+    folders, delta_link, pages = client.delta_round(
+        "/me/mailFolders/delta", prefer=["odata.maxpagesize=3"]
+    )
     assert pages == 3  # seven well-known folders, three per page
     assert {"Inbox", "Sent Items", "Outbox"} <= {folder["displayName"] for folder in folders}
     unchanged, delta_link, _pages = client.delta_round(delta_link)

@@ -38,8 +38,11 @@ def test_seeding_is_fast_and_counts_are_right():
 def test_a_delta_page_comes_back_fast(large):
     _process, client = large
     started = time.perf_counter()
-    page = client.ok("GET", INBOX_DELTA + "?$orderby=receivedDateTime desc&$select="
-                     + LIST_FIELDS, prefer=["odata.maxpagesize=500"])
+    page = client.ok(
+        "GET",
+        INBOX_DELTA + "?$orderby=receivedDateTime desc&$select=" + LIST_FIELDS,
+        prefer=["odata.maxpagesize=500"],
+    )
     first_page = time.perf_counter() - started
     assert len(page["value"]) == 500 and "@odata.nextLink" in page
     assert first_page < 2.0
@@ -57,16 +60,21 @@ def test_generated_messages_have_bodies_and_mime_on_demand(large):
     message = client.ok("GET", "/me/mailFolders/inbox/messages?$top=1")["value"][0]
     assert message["body"]["content"] and message["bodyPreview"]
     mime = client.get("/me/messages/%s/$value" % message["id"])
-    assert mime.status_code == 200 and b"Message-ID: " + message[
-        "internetMessageId"].encode() in mime.content
+    assert (
+        mime.status_code == 200
+        and b"Message-ID: " + message["internetMessageId"].encode() in mime.content
+    )
 
 
 def test_changes_to_generated_messages_show_in_delta(large):
     process, client = large
     # Pages stop at 1000 unless the settings allow more.
     assert process.control("POST", "/settings", json={"max_page_size": 5000}).status_code == 200
-    page = client.ok("GET", INBOX_DELTA + "?$filter=receivedDateTime ge 2000-01-01T00:00:00Z"
-                     "&$select=subject", prefer=["odata.maxpagesize=5000"])
+    page = client.ok(
+        "GET",
+        INBOX_DELTA + "?$filter=receivedDateTime ge 2000-01-01T00:00:00Z" "&$select=subject",
+        prefer=["odata.maxpagesize=5000"],
+    )
     process.control("POST", "/settings", json={"max_page_size": 1000})
     assert len(page["value"]) == 5000 and "@odata.deltaLink" in page  # the filter's cap
     target = page["value"][3]["id"]

@@ -19,15 +19,40 @@ fresh = graph_fixtures.fresh
 graph = graph_fixtures.graph
 
 DEFAULT_FIELDS = {
-    "@odata.etag", "id", "createdDateTime", "lastModifiedDateTime", "changeKey", "categories",
-    "receivedDateTime", "sentDateTime", "hasAttachments", "internetMessageId", "subject",
-    "bodyPreview", "importance", "parentFolderId", "conversationId", "conversationIndex",
-    "isDeliveryReceiptRequested", "isReadReceiptRequested", "isRead", "isDraft", "webLink",
-    "inferenceClassification", "body", "sender", "from", "toRecipients", "ccRecipients",
-    "bccRecipients", "replyTo", "flag",
+    "@odata.etag",
+    "id",
+    "createdDateTime",
+    "lastModifiedDateTime",
+    "changeKey",
+    "categories",
+    "receivedDateTime",
+    "sentDateTime",
+    "hasAttachments",
+    "internetMessageId",
+    "subject",
+    "bodyPreview",
+    "importance",
+    "parentFolderId",
+    "conversationId",
+    "conversationIndex",
+    "isDeliveryReceiptRequested",
+    "isReadReceiptRequested",
+    "isRead",
+    "isDraft",
+    "webLink",
+    "inferenceClassification",
+    "body",
+    "sender",
+    "from",
+    "toRecipients",
+    "ccRecipients",
+    "bccRecipients",
+    "replyTo",
+    "flag",
 }
 PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 
 
 def _first(client, path):
@@ -50,10 +75,17 @@ def test_a_message_has_graph_fields_and_select_narrows_them(graph):
     assert message["conversationId"].startswith("AAQkA")
     assert message["webLink"].startswith("https://outlook.office365.com/owa/?ItemID=")
     assert len(message["bodyPreview"]) <= 255
-    selected = graph.ok("GET", "/me/messages/%s?$select=subject,internetMessageHeaders,"
-                               "uniqueBody" % listed["id"])
-    assert set(selected) == {"@odata.context", "@odata.etag", "id", "subject",
-                             "internetMessageHeaders", "uniqueBody"}
+    selected = graph.ok(
+        "GET", "/me/messages/%s?$select=subject,internetMessageHeaders," "uniqueBody" % listed["id"]
+    )
+    assert set(selected) == {
+        "@odata.context",
+        "@odata.etag",
+        "id",
+        "subject",
+        "internetMessageHeaders",
+        "uniqueBody",
+    }
     names = {header["name"].lower() for header in selected["internetMessageHeaders"]}
     assert {"from", "to", "subject", "message-id", "date"} <= names
     bad = graph.get("/me/messages/%s?$select=subject,colour" % listed["id"])
@@ -62,13 +94,20 @@ def test_a_message_has_graph_fields_and_select_narrows_them(graph):
 
 def test_body_comes_as_html_unless_text_is_preferred(fresh, demo_emulator):
     address, client = fresh
-    html = deliver(demo_emulator, address, subject="Styled", body_type="html",
-                   body="<html><body><p>Hello <b>bold</b> world</p><p>Line two</p></body></html>")
+    html = deliver(
+        demo_emulator,
+        address,
+        subject="Styled",
+        body_type="html",
+        body="<html><body><p>Hello <b>bold</b> world</p><p>Line two</p></body></html>",
+    )
     text = deliver(demo_emulator, address, subject="Plain", body="One & two\nthree < four")
     as_html = client.ok("GET", "/me/messages/%s?$select=body" % html["id"])["body"]
     assert as_html["contentType"] == "html" and "<b>bold</b>" in as_html["content"]
-    response = client.get("/me/messages/%s?$select=body,bodyPreview" % html["id"],
-                          prefer=['outlook.body-content-type="text"'])
+    response = client.get(
+        "/me/messages/%s?$select=body,bodyPreview" % html["id"],
+        prefer=['outlook.body-content-type="text"'],
+    )
     assert 'outlook.body-content-type="text"' in response.headers["Preference-Applied"]
     as_text = response.json()["body"]
     assert as_text["contentType"] == "text"
@@ -77,19 +116,31 @@ def test_body_comes_as_html_unless_text_is_preferred(fresh, demo_emulator):
     converted = client.ok("GET", "/me/messages/%s?$select=body" % text["id"])["body"]
     assert converted["contentType"] == "html"
     assert "One &amp; two<br>" in converted["content"]
-    kept = client.ok("GET", "/me/messages/%s?$select=body" % text["id"],
-                     prefer=['outlook.body-content-type="text"'])["body"]
+    kept = client.ok(
+        "GET",
+        "/me/messages/%s?$select=body" % text["id"],
+        prefer=['outlook.body-content-type="text"'],
+    )["body"]
     assert kept == {"contentType": "text", "content": "One & two\nthree < four"}
 
 
 def test_mime_value_parses_and_carries_attachments(fresh, demo_emulator):
     address, client = fresh
     delivered = deliver(
-        demo_emulator, address, subject="Über 日本語 🎉", body_type="html",
-        body="<p>Grüße</p>", cc=["Zoë <zoe@woodgrove.example>"],
-        attachments=[{"name": "pixel.png", "content_type": "image/png", "content_b64": b64(PNG)},
-                     {"name": "notes.txt", "content_type": "text/plain",
-                      "content_b64": b64("naïve\n".encode())}],
+        demo_emulator,
+        address,
+        subject="Über 日本語 🎉",
+        body_type="html",
+        body="<p>Grüße</p>",
+        cc=["Zoë <zoe@woodgrove.example>"],
+        attachments=[
+            {"name": "pixel.png", "content_type": "image/png", "content_b64": b64(PNG)},
+            {
+                "name": "notes.txt",
+                "content_type": "text/plain",
+                "content_b64": b64("naïve\n".encode()),
+            },
+        ],
     )
     response = client.get("/me/messages/%s/$value" % delivered["id"])
     assert response.status_code == 200
@@ -100,31 +151,37 @@ def test_mime_value_parses_and_carries_attachments(fresh, demo_emulator):
     assert parsed["From"].addresses[0].addr_spec == "megan.bowen@contoso.com"
     assert parsed["Cc"].addresses[0].display_name == "Zoë"
     assert "Grüße" in parsed.get_body(preferencelist=("html",)).get_content()
-    files = {part.get_filename(): part.get_payload(decode=True)
-             for part in parsed.iter_attachments()}
+    files = {
+        part.get_filename(): part.get_payload(decode=True) for part in parsed.iter_attachments()
+    }
     assert files == {"pixel.png": PNG, "notes.txt": "naïve\n".encode()}
 
 
 def test_attachments_list_item_and_raw_value(fresh, demo_emulator):
     address, client = fresh
-    delivered = deliver(demo_emulator, address, subject="With file", attachments=[
-        {"name": "pixel.png", "content_type": "image/png", "content_b64": b64(PNG)}])
+    delivered = deliver(
+        demo_emulator,
+        address,
+        subject="With file",
+        attachments=[{"name": "pixel.png", "content_type": "image/png", "content_b64": b64(PNG)}],
+    )
     message = client.ok("GET", "/me/messages/" + delivered["id"])
     assert message["hasAttachments"] is True
     listing = client.ok("GET", "/me/messages/%s/attachments" % delivered["id"])["value"]
     assert len(listing) == 1
     attachment = listing[0]
     assert attachment["@odata.type"] == "#microsoft.graph.fileAttachment"
-    assert {"id", "name", "contentType", "size", "isInline", "contentId",
-            "contentBytes"} <= set(attachment)
+    assert {"id", "name", "contentType", "size", "isInline", "contentId", "contentBytes"} <= set(
+        attachment
+    )
     assert attachment["name"] == "pixel.png" and attachment["contentType"] == "image/png"
     assert attachment["size"] == len(PNG) and attachment["isInline"] is False
     assert base64.b64decode(attachment["contentBytes"]) == PNG
-    single = client.ok("GET", "/me/messages/%s/attachments/%s" % (delivered["id"],
-                                                                   attachment["id"]))
+    single = client.ok(
+        "GET", "/me/messages/%s/attachments/%s" % (delivered["id"], attachment["id"])
+    )
     assert single["id"] == attachment["id"]
-    raw = client.get("/me/messages/%s/attachments/%s/$value" % (delivered["id"],
-                                                               attachment["id"]))
+    raw = client.get("/me/messages/%s/attachments/%s/$value" % (delivered["id"], attachment["id"]))
     assert raw.status_code == 200 and raw.content == PNG
     assert raw.headers["Content-Type"] == "image/png"
     missing = client.get("/me/messages/%s/attachments/AAMkAnope=" % delivered["id"])
@@ -132,8 +189,9 @@ def test_attachments_list_item_and_raw_value(fresh, demo_emulator):
 
 
 def test_inline_images_are_marked_inline(graph):
-    sent = graph.ok("GET", "/me/mailFolders/sentitems/messages?$top=100&$filter="
-                           "subject eq 'Our new logo'")["value"]
+    sent = graph.ok(
+        "GET", "/me/mailFolders/sentitems/messages?$top=100&$filter=" "subject eq 'Our new logo'"
+    )["value"]
     attachments = graph.ok("GET", "/me/messages/%s/attachments" % sent[0]["id"])["value"]
     assert attachments[0]["isInline"] is True
     assert attachments[0]["contentId"] == "logo@maildesk"
@@ -153,22 +211,30 @@ def test_listing_pages_with_top_skip_and_next_link(graph):
         link = page.get("@odata.nextLink")
     assert len(seen) == inbox["totalItemCount"]
     assert seen == sorted(seen, reverse=True)
-    oldest = graph.ok("GET", "/me/mailFolders/inbox/messages?$top=1&$orderby=receivedDateTime"
-                             " asc&$select=receivedDateTime")["value"][0]
+    oldest = graph.ok(
+        "GET",
+        "/me/mailFolders/inbox/messages?$top=1&$orderby=receivedDateTime"
+        " asc&$select=receivedDateTime",
+    )["value"][0]
     assert oldest["receivedDateTime"] == seen[-1]
     default = graph.ok("GET", "/me/mailFolders/inbox/messages")
     assert len(default["value"]) == 10
     for top in ("0", "1001", "x"):
         assert graph.get("/me/mailFolders/inbox/messages?$top=" + top).status_code == 400
-    unread = graph.ok("GET", "/me/mailFolders/inbox/messages?$top=200&$filter=isRead eq false"
-                             "&$select=isRead")["value"]
+    unread = graph.ok(
+        "GET", "/me/mailFolders/inbox/messages?$top=200&$filter=isRead eq false" "&$select=isRead"
+    )["value"]
     assert len(unread) == inbox["unreadItemCount"]
     assert len(graph.ok("GET", "/me/messages?$top=1000&$select=id")["value"]) > 250
 
 
 def test_non_ascii_survives(graph):
-    subjects = [item["subject"] for item in graph.ok(
-        "GET", "/me/mailFolders/inbox/messages?$top=1000&$select=subject")["value"]]
+    subjects = [
+        item["subject"]
+        for item in graph.ok("GET", "/me/mailFolders/inbox/messages?$top=1000&$select=subject")[
+            "value"
+        ]
+    ]
     assert any("日本語" in subject for subject in subjects)
     assert any("🎉" in subject for subject in subjects)
     senders = graph.ok("GET", "/me/mailFolders/inbox/messages?$top=1000&$select=from")["value"]
@@ -179,9 +245,16 @@ def test_patch_changes_flags_and_refuses_content_of_sent_mail(fresh, demo_emulat
     address, client = fresh
     delivered = deliver(demo_emulator, address, subject="Patch me")
     before = client.ok("GET", "/me/messages/" + delivered["id"])
-    updated = client.ok("PATCH", "/me/messages/" + delivered["id"], json={
-        "isRead": True, "flag": {"flagStatus": "flagged"}, "categories": ["Red category"],
-        "importance": "high"})
+    updated = client.ok(
+        "PATCH",
+        "/me/messages/" + delivered["id"],
+        json={
+            "isRead": True,
+            "flag": {"flagStatus": "flagged"},
+            "categories": ["Red category"],
+            "importance": "high",
+        },
+    )
     assert updated["isRead"] is True and updated["flag"]["flagStatus"] == "flagged"
     assert updated["categories"] == ["Red category"] and updated["importance"] == "high"
     assert updated["changeKey"] != before["changeKey"]
@@ -197,18 +270,36 @@ def test_patch_changes_flags_and_refuses_content_of_sent_mail(fresh, demo_emulat
 
 def test_drafts_can_change_content(fresh):
     _address, client = fresh
-    draft = client.ok("POST", "/me/messages", 201, json={
-        "subject": "Draft", "body": {"contentType": "text", "content": "v1"}})
+    draft = client.ok(
+        "POST",
+        "/me/messages",
+        201,
+        json={"subject": "Draft", "body": {"contentType": "text", "content": "v1"}},
+    )
     assert draft["isDraft"] is True
     assert draft["parentFolderId"] == client.ok("GET", "/me/mailFolders/drafts")["id"]
-    changed = client.ok("PATCH", "/me/messages/" + draft["id"], json={
-        "subject": "Draft v2", "body": {"contentType": "html", "content": "<p>v2</p>"},
-        "toRecipients": [{"emailAddress": {"address": "someone@example.com"}}]})
+    changed = client.ok(
+        "PATCH",
+        "/me/messages/" + draft["id"],
+        json={
+            "subject": "Draft v2",
+            "body": {"contentType": "html", "content": "<p>v2</p>"},
+            "toRecipients": [{"emailAddress": {"address": "someone@example.com"}}],
+        },
+    )
     assert changed["subject"] == "Draft v2"
     assert changed["toRecipients"][0]["emailAddress"]["address"] == "someone@example.com"
-    added = client.ok("POST", "/me/messages/%s/attachments" % draft["id"], 201, json={
-        "@odata.type": "#microsoft.graph.fileAttachment", "name": "a.txt",
-        "contentType": "text/plain", "contentBytes": b64(b"abc")})
+    added = client.ok(
+        "POST",
+        "/me/messages/%s/attachments" % draft["id"],
+        201,
+        json={
+            "@odata.type": "#microsoft.graph.fileAttachment",
+            "name": "a.txt",
+            "contentType": "text/plain",
+            "contentBytes": b64(b"abc"),
+        },
+    )
     assert added["size"] == 3
     assert client.ok("GET", "/me/messages/" + draft["id"])["hasAttachments"] is True
 
@@ -217,15 +308,21 @@ def test_move_keeps_the_immutable_id(fresh, demo_emulator):
     address, client = fresh
     delivered = deliver(demo_emulator, address, subject="Move me")
     archive = client.ok("GET", "/me/mailFolders/archive")
-    moved = client.ok("POST", "/me/messages/%s/move" % delivered["id"], 201,
-                      json={"destinationId": "archive"})
+    moved = client.ok(
+        "POST", "/me/messages/%s/move" % delivered["id"], 201, json={"destinationId": "archive"}
+    )
     assert moved["id"] == delivered["id"]
     assert moved["parentFolderId"] == archive["id"]
-    back = client.ok("POST", "/me/messages/%s/move" % delivered["id"], 201,
-                     json={"destinationId": client.ok("GET", "/me/mailFolders/inbox")["id"]})
+    back = client.ok(
+        "POST",
+        "/me/messages/%s/move" % delivered["id"],
+        201,
+        json={"destinationId": client.ok("GET", "/me/mailFolders/inbox")["id"]},
+    )
     assert back["id"] == delivered["id"]
-    nowhere = client.post("/me/messages/%s/move" % delivered["id"],
-                          json={"destinationId": "AAMkAnotafolder="})
+    nowhere = client.post(
+        "/me/messages/%s/move" % delivered["id"], json={"destinationId": "AAMkAnotafolder="}
+    )
     assert nowhere.status_code == 404
     assert nowhere.json()["error"]["code"] == "ErrorItemNotFound"
 
@@ -233,8 +330,9 @@ def test_move_keeps_the_immutable_id(fresh, demo_emulator):
 def test_copy_makes_a_second_message(fresh, demo_emulator):
     address, client = fresh
     delivered = deliver(demo_emulator, address, subject="Copy me")
-    copy = client.ok("POST", "/me/messages/%s/copy" % delivered["id"], 201,
-                     json={"destinationId": "archive"})
+    copy = client.ok(
+        "POST", "/me/messages/%s/copy" % delivered["id"], 201, json={"destinationId": "archive"}
+    )
     assert copy["id"] != delivered["id"]
     assert copy["internetMessageId"] == delivered["internetMessageId"]
     assert client.ok("GET", "/me/messages/" + delivered["id"])["subject"] == "Copy me"
@@ -262,8 +360,11 @@ def test_delete_is_a_soft_delete_into_recoverable_items_then_away(fresh, demo_em
 
 
 def test_unknown_ids_and_paths(graph):
-    for path in ("/me/messages/AAkALgnotanid=", "/me/messages/garbage",
-                 "/me/mailFolders/inbox/messages/AAkALgnotanid="):
+    for path in (
+        "/me/messages/AAkALgnotanid=",
+        "/me/messages/garbage",
+        "/me/mailFolders/inbox/messages/AAkALgnotanid=",
+    ):
         response = graph.get(path)
         assert response.status_code == 404, path
         assert response.json()["error"]["code"] == "ErrorItemNotFound"

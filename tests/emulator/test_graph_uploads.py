@@ -27,12 +27,25 @@ FILE = random.Random(3).randbytes(5 * MB + 123)
 def draft(fresh):
     """``(client, draft id, upload session)`` for a 5 MB file on a new draft."""
     address, client = fresh
-    draft = client.ok("POST", "/me/messages", 201, json={
-        "subject": "Big file", "toRecipients": [{"emailAddress": {"address": address}}]})
-    session = client.ok("POST", "/me/messages/%s/attachments/createUploadSession" % draft["id"],
-                        201, json={"AttachmentItem": {
-                            "attachmentType": "file", "name": "big.bin", "size": len(FILE),
-                            "contentType": "application/octet-stream"}})
+    draft = client.ok(
+        "POST",
+        "/me/messages",
+        201,
+        json={"subject": "Big file", "toRecipients": [{"emailAddress": {"address": address}}]},
+    )
+    session = client.ok(
+        "POST",
+        "/me/messages/%s/attachments/createUploadSession" % draft["id"],
+        201,
+        json={
+            "AttachmentItem": {
+                "attachmentType": "file",
+                "name": "big.bin",
+                "size": len(FILE),
+                "contentType": "application/octet-stream",
+            }
+        },
+    )
     return client, draft["id"], session
 
 
@@ -45,9 +58,16 @@ def _anonymous(emulator):
 
 
 def _put(emulator, url, start, end, headers=None):
-    return _anonymous(emulator).put(url, data=FILE[start:end + 1], timeout=30, headers={
-        "Content-Type": "application/octet-stream",
-        "Content-Range": "bytes %d-%d/%d" % (start, end, len(FILE)), **(headers or {})})
+    return _anonymous(emulator).put(
+        url,
+        data=FILE[start : end + 1],
+        timeout=30,
+        headers={
+            "Content-Type": "application/octet-stream",
+            "Content-Range": "bytes %d-%d/%d" % (start, end, len(FILE)),
+            **(headers or {}),
+        },
+    )
 
 
 def test_session_answer_has_graph_shape(draft, demo_emulator):
@@ -75,15 +95,19 @@ def test_ranges_in_order_attach_the_file(draft, demo_emulator):
     raw = client.get("/me/messages/%s/attachments/%s/$value" % (draft_id, attachment_id))
     assert raw.status_code == 200 and raw.content == FILE
     listing = client.ok("GET", "/me/messages/%s/attachments?$select=name,size" % draft_id)
-    assert [(item["name"], item["size"]) for item in listing["value"]] == [
-        ("big.bin", len(FILE))]
+    assert [(item["name"], item["size"]) for item in listing["value"]] == [("big.bin", len(FILE))]
     assert _put(demo_emulator, url, 0, 10).status_code == 404  # the session is over
 
 
 def test_a_bearer_token_on_the_put_is_refused(draft, demo_emulator):
     client, _draft_id, session = draft
-    response = _put(demo_emulator, session["uploadUrl"], 0, MB - 1,
-                    headers={"Authorization": client.session.headers["Authorization"]})
+    response = _put(
+        demo_emulator,
+        session["uploadUrl"],
+        0,
+        MB - 1,
+        headers={"Authorization": client.session.headers["Authorization"]},
+    )
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "InvalidAudience"
     assert _put(demo_emulator, session["uploadUrl"], 0, MB - 1).status_code == 200
@@ -113,16 +137,29 @@ def test_small_files_and_sent_mail_get_no_session(fresh, demo_emulator):
     address, client = fresh
     draft = client.ok("POST", "/me/messages", 201, json={"subject": "Small"})
     path = "/me/messages/%s/attachments/createUploadSession" % draft["id"]
-    small = client.post(path, json={"AttachmentItem": {
-        "attachmentType": "file", "name": "small.txt", "size": 3 * MB - 1}})
+    small = client.post(
+        path,
+        json={
+            "AttachmentItem": {"attachmentType": "file", "name": "small.txt", "size": 3 * MB - 1}
+        },
+    )
     assert small.status_code == 400
     assert small.json()["error"]["code"] == "ErrorAttachmentSizeShouldNotBeLessThanMinimumSize"
-    huge = client.post(path, json={"AttachmentItem": {
-        "attachmentType": "file", "name": "huge.bin", "size": 150 * MB + 1}})
+    huge = client.post(
+        path,
+        json={
+            "AttachmentItem": {"attachmentType": "file", "name": "huge.bin", "size": 150 * MB + 1}
+        },
+    )
     assert huge.status_code == 400
-    received = deliver(demo_emulator, address, subject="Not a draft", attachments=[
-        {"name": "a.txt", "content_b64": b64(b"a")}])
-    refused = client.post("/me/messages/%s/attachments/createUploadSession" % received["id"],
-                          json={"AttachmentItem": {"attachmentType": "file", "name": "b.bin",
-                                                   "size": 4 * MB}})
+    received = deliver(
+        demo_emulator,
+        address,
+        subject="Not a draft",
+        attachments=[{"name": "a.txt", "content_b64": b64(b"a")}],
+    )
+    refused = client.post(
+        "/me/messages/%s/attachments/createUploadSession" % received["id"],
+        json={"AttachmentItem": {"attachmentType": "file", "name": "b.bin", "size": 4 * MB}},
+    )
     assert refused.status_code == 400

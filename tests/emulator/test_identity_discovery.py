@@ -6,11 +6,13 @@ import pytest
 TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
 
-@pytest.mark.parametrize("tenant_name", ["common", "organizations", "consumers", TENANT_ID,
-                                         "contoso.onmicrosoft.com"])
+@pytest.mark.parametrize(
+    "tenant_name", ["common", "organizations", "consumers", TENANT_ID, "contoso.onmicrosoft.com"]
+)
 def test_openid_configuration_for_any_tenant(tenant, tenant_name):
-    response = tenant.get("%s/%s/v2.0/.well-known/openid-configuration" % (tenant.login,
-                                                                            tenant_name))
+    response = tenant.get(
+        "%s/%s/v2.0/.well-known/openid-configuration" % (tenant.login, tenant_name)
+    )
 
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/json")
@@ -24,8 +26,9 @@ def test_openid_configuration_for_any_tenant(tenant, tenant_name):
     assert {"query", "form_post"} <= set(config["response_modes_supported"])
     assert config["id_token_signing_alg_values_supported"] == ["RS256"]
     assert {"openid", "offline_access"} <= set(config["scopes_supported"])
-    expected_issuer_tenant = "{tenantid}" if tenant_name in ("common", "organizations") \
-        else TENANT_ID
+    expected_issuer_tenant = (
+        "{tenantid}" if tenant_name in ("common", "organizations") else TENANT_ID
+    )
     assert config["issuer"] == "%s/%s/v2.0" % (tenant.login, expected_issuer_tenant)
 
 

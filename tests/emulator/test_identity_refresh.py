@@ -49,8 +49,11 @@ def test_revoked_grant_fails_refresh_and_graph(tenant):
 
 def test_revoke_for_another_app_leaves_this_one_alone(tenant):
     answer = tenant.tokens()
-    tenant.control("POST", "/apps", {"client_id": "other-app", "client_secret": "x",
-                                     "redirect_uris": ["http://localhost/cb"]})
+    tenant.control(
+        "POST",
+        "/apps",
+        {"client_id": "other-app", "client_secret": "x", "redirect_uris": ["http://localhost/cb"]},
+    )
 
     tenant.control("POST", "/grants/revoke", {"email": tenant.email, "client_id": "other-app"})
 
@@ -62,7 +65,8 @@ def test_new_scope_without_consent_needs_interaction(tenant):
 
     body = _error(
         tenant.refresh(refresh_token, scope="offline_access Mail.ReadWrite Calendars.Read"),
-        "invalid_grant", 65001,
+        "invalid_grant",
+        65001,
     )
 
     assert body["suberror"] == "consent_required"
@@ -81,11 +85,17 @@ def test_refresh_token_expired_by_inactivity(tenant):
 
 def test_refresh_token_of_another_app_is_refused(tenant):
     refresh_token = tenant.tokens()["refresh_token"]
-    tenant.control("POST", "/apps", {"client_id": "other-app", "client_secret": "x",
-                                     "redirect_uris": ["http://localhost/cb"]})
+    tenant.control(
+        "POST",
+        "/apps",
+        {"client_id": "other-app", "client_secret": "x", "redirect_uris": ["http://localhost/cb"]},
+    )
 
-    _error(tenant.refresh(refresh_token, client_id="other-app", client_secret="x"),
-           "invalid_grant", 70000)
+    _error(
+        tenant.refresh(refresh_token, client_id="other-app", client_secret="x"),
+        "invalid_grant",
+        70000,
+    )
 
 
 def test_expired_access_token_gets_401_then_msal_refreshes_silently(tenant):

@@ -26,8 +26,14 @@ def test_msal_signs_in_with_the_authorization_code_flow(tenant):
 
     assert "error" not in result, result
     assert result["token_type"] == "Bearer"
-    assert set(result["scope"].split()) >= {"Mail.ReadWrite", "Mail.Send", "User.Read",
-                                            "openid", "profile", "offline_access"}
+    assert set(result["scope"].split()) >= {
+        "Mail.ReadWrite",
+        "Mail.Send",
+        "User.Read",
+        "openid",
+        "profile",
+        "offline_access",
+    }
     assert result["refresh_token"]
     assert result["id_token_claims"]["preferred_username"] == tenant.email
     (account,) = app.get_accounts()
@@ -38,7 +44,7 @@ def test_msal_signs_in_with_the_authorization_code_flow(tenant):
 def test_success_answer_has_the_documented_shape(tenant):
     code, params = tenant.code_by_auto_consent(
         scope="https://graph.microsoft.com/Mail.ReadWrite https://graph.microsoft.com/Mail.Send "
-              "User.Read openid profile email offline_access"
+        "User.Read openid profile email offline_access"
     )
 
     response = tenant.redeem(code, params)
@@ -72,8 +78,12 @@ def test_no_refresh_token_without_offline_access(tenant):
 
 def test_error_envelope_carries_trace_lines_and_echoes_correlation_id(tenant):
     response = tenant.token_request(
-        {"client_id": tenant.client_id, "client_secret": "nope", "grant_type": "refresh_token",
-         "refresh_token": "x"},
+        {
+            "client_id": tenant.client_id,
+            "client_secret": "nope",
+            "grant_type": "refresh_token",
+            "refresh_token": "x",
+        },
         headers={"client-request-id": "4f1c1b38-7d55-4c5e-9a7e-cf3b9a0d9e11"},
     )
 
@@ -105,7 +115,9 @@ def test_redirect_uri_must_match_the_authorize_request(tenant):
 
     body = _error(
         tenant.redeem(code, params, redirect_uri="http://127.0.0.1:8069/other"),
-        400, "invalid_grant", 50011,
+        400,
+        "invalid_grant",
+        50011,
     )
     assert "redirect URI" in body["error_description"]
 
@@ -119,8 +131,12 @@ def test_unknown_code(tenant):
 def test_unknown_app_is_an_unauthorized_client_400(tenant):
     code, params = tenant.code_by_auto_consent()
 
-    _error(tenant.redeem(code, params, client_id="00000000-0000-0000-0000-000000000000"),
-           400, "unauthorized_client", 700016)
+    _error(
+        tenant.redeem(code, params, client_id="00000000-0000-0000-0000-000000000000"),
+        400,
+        "unauthorized_client",
+        700016,
+    )
 
 
 def test_missing_secret(tenant):
@@ -149,8 +165,12 @@ def test_client_secret_basic_authentication(tenant):
     basic = base64.b64encode(("%s:%s" % (tenant.client_id, tenant.client_secret)).encode())
 
     response = tenant.token_request(
-        {"grant_type": "authorization_code", "code": code, "redirect_uri": params["redirect_uri"],
-         "code_verifier": tenant.verifier},
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": params["redirect_uri"],
+            "code_verifier": tenant.verifier,
+        },
         headers={"Authorization": "Basic " + basic.decode()},
     )
 
@@ -162,15 +182,23 @@ def test_client_secret_basic_authentication(tenant):
     [
         ({"grant_type": "authorization_code"}, "invalid_request", 900144),
         ({"client_id": "CLIENT", "client_secret": "SECRET"}, "invalid_request", 900144),
-        ({"client_id": "CLIENT", "client_secret": "SECRET", "grant_type": "password"},
-         "unsupported_grant_type", 70003),
-        ({"client_id": "CLIENT", "client_secret": "SECRET", "grant_type": "refresh_token"},
-         "invalid_request", 900144),
+        (
+            {"client_id": "CLIENT", "client_secret": "SECRET", "grant_type": "password"},
+            "unsupported_grant_type",
+            70003,
+        ),
+        (
+            {"client_id": "CLIENT", "client_secret": "SECRET", "grant_type": "refresh_token"},
+            "invalid_request",
+            900144,
+        ),
     ],
 )
 def test_malformed_token_requests(tenant, data, error, code):
-    data = {name: value.replace("CLIENT", tenant.client_id).replace("SECRET", tenant.client_secret)
-            for name, value in data.items()}
+    data = {
+        name: value.replace("CLIENT", tenant.client_id).replace("SECRET", tenant.client_secret)
+        for name, value in data.items()
+    }
 
     _error(tenant.token_request(data), 400, error, code)
 

@@ -9,8 +9,12 @@ VERIFIER = "v" * 50
 
 def _code(store):
     return store.issue_code(
-        client_id="app", user_email="ada@contoso.example", redirect_uri="http://localhost/cb",
-        scopes=["Mail.Read"], code_challenge=pkce_s256(VERIFIER), nonce=None,
+        client_id="app",
+        user_email="ada@contoso.example",
+        redirect_uri="http://localhost/cb",
+        scopes=["Mail.Read"],
+        code_challenge=pkce_s256(VERIFIER),
+        nonce=None,
     )
 
 
@@ -57,7 +61,8 @@ def test_parallel_redemptions_of_one_code_succeed_once():
     code = _code(store)
 
     outcomes = _race(
-        lambda: store.redeem_code(code.value, "app", "http://localhost/cb", VERIFIER)[1])
+        lambda: store.redeem_code(code.value, "app", "http://localhost/cb", VERIFIER)[1]
+    )
 
     assert sorted(outcomes, key=str) == [None] + ["redeemed"] * 7
 
@@ -72,5 +77,7 @@ def test_parallel_refreshes_of_one_token_succeed_once():
 
 
 def test_pkce_s256_matches_rfc_7636_example():
-    assert pkce_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") == \
-        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    assert (
+        pkce_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
+        == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    )

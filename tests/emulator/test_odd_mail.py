@@ -23,9 +23,11 @@ demo_emulator = graph_fixtures.demo_emulator
 graph = graph_fixtures.graph
 fresh = graph_fixtures.fresh
 
-SELECT = ("subject,from,sender,toRecipients,ccRecipients,receivedDateTime,sentDateTime,"
-          "isDraft,isRead,flag,categories,body,internetMessageId,conversationId,parentFolderId,"
-          "hasAttachments")
+SELECT = (
+    "subject,from,sender,toRecipients,ccRecipients,receivedDateTime,sentDateTime,"
+    "isDraft,isRead,flag,categories,body,internetMessageId,conversationId,parentFolderId,"
+    "hasAttachments"
+)
 RTL_SUBJECT = "שלום — مرحبا — 你好 🎉"
 LONG_SUBJECT = "x" * 100_000
 MANY = [{"name": "Reader %d" % n, "address": "reader%d@contoso.com" % n} for n in range(3000)]
@@ -35,16 +37,24 @@ def _odd_fields():
     """Delivery bodies of odd messages, keyed by what makes each odd."""
     return {
         "no subject": {"subject": None},
-        "no sender draft": {"from": None, "to": [], "subject": "", "is_draft": True,
-                            "folder": "drafts"},
+        "no sender draft": {
+            "from": None,
+            "to": [],
+            "subject": "",
+            "is_draft": True,
+            "folder": "drafts",
+        },
         "long subject": {"subject": LONG_SUBJECT},
         "many recipients": {"to": MANY},
         "epoch": {"received": "1970-01-01T00:00:00Z", "sent": "1601-01-01T00:00:00Z"},
         "year one": {"received": "0001-01-01T00:00:00Z", "sent": None},
         "year 9999": {"received": "9999-12-31T23:59:59Z"},
-        "rtl": {"subject": RTL_SUBJECT, "from": {"name": "محمد عبد الله",
-                                                 "address": "mohammed@example.ae"},
-                "body": "<p dir=\"rtl\">שלום עולם 🌍 会议</p>", "body_type": "html"},
+        "rtl": {
+            "subject": RTL_SUBJECT,
+            "from": {"name": "محمد عبد الله", "address": "mohammed@example.ae"},
+            "body": '<p dir="rtl">שלום עולם 🌍 会议</p>',
+            "body_type": "html",
+        },
     }
 
 
@@ -65,18 +75,34 @@ def _deliver_odd(emulator, address):
 
 def test_reimport_gives_a_new_id_and_keeps_the_message(fresh, demo_emulator):
     address, client = fresh
-    first = deliver(demo_emulator, address, subject="Contract", body="<p>Signed copy</p>",
-                    body_type="html", is_read=True, flag="flagged", categories=["Legal"],
-                    attachments=[{"name": "contract.pdf", "content_type": "application/pdf",
-                                  "content_b64": b64(b"%PDF-1.4 signed")}])
-    reply = deliver(demo_emulator, address, subject="RE: Contract",
-                    in_reply_to=first["internetMessageId"])
+    first = deliver(
+        demo_emulator,
+        address,
+        subject="Contract",
+        body="<p>Signed copy</p>",
+        body_type="html",
+        is_read=True,
+        flag="flagged",
+        categories=["Legal"],
+        attachments=[
+            {
+                "name": "contract.pdf",
+                "content_type": "application/pdf",
+                "content_b64": b64(b"%PDF-1.4 signed"),
+            }
+        ],
+    )
+    reply = deliver(
+        demo_emulator, address, subject="RE: Contract", in_reply_to=first["internetMessageId"]
+    )
     _items, delta_link, _pages = client.delta_round(
-        "/me/mailFolders/inbox/messages/delta?$select=subject")
+        "/me/mailFolders/inbox/messages/delta?$select=subject"
+    )
     before = client.ok("GET", "/me/messages/%s?$select=%s" % (reply["id"], SELECT))
 
     response = demo_emulator.control(
-        "POST", "/mailboxes/%s/messages/%s/reimport" % (address, reply["id"]))
+        "POST", "/mailboxes/%s/messages/%s/reimport" % (address, reply["id"])
+    )
     assert response.status_code == 201, response.text
     answer = response.json()
     new_id = answer["message"]["id"]
@@ -91,19 +117,26 @@ def test_reimport_gives_a_new_id_and_keeps_the_message(fresh, demo_emulator):
 
     changes, _link, _pages = client.delta_round(delta_link)
     assert [(item["id"], item["@removed"]) for item in changes if "@removed" in item] == [
-        (reply["id"], {"reason": "deleted"})]
+        (reply["id"], {"reason": "deleted"})
+    ]
     assert [item["id"] for item in changes if "@removed" not in item] == [new_id]
 
     # State and attachments come along: a re-import of the flagged, categorised original.
     moved = demo_emulator.control(
-        "POST", "/mailboxes/%s/messages/%s/reimport" % (address, first["id"])).json()["message"]
+        "POST", "/mailboxes/%s/messages/%s/reimport" % (address, first["id"])
+    ).json()["message"]
     assert (moved["isRead"], moved["flag"], moved["categories"]) == (
-        True, {"flagStatus": "flagged"}, ["Legal"])
+        True,
+        {"flagStatus": "flagged"},
+        ["Legal"],
+    )
     attachments = client.ok("GET", "/me/messages/%s/attachments" % moved["id"])["value"]
     assert [(a["name"], a["contentBytes"]) for a in attachments] == [
-        ("contract.pdf", b64(b"%PDF-1.4 signed"))]
+        ("contract.pdf", b64(b"%PDF-1.4 signed"))
+    ]
     missing = demo_emulator.control(
-        "POST", "/mailboxes/%s/messages/%s/reimport" % (address, first["id"]))
+        "POST", "/mailboxes/%s/messages/%s/reimport" % (address, first["id"])
+    )
     assert missing.status_code == 404
 
 
@@ -114,10 +147,11 @@ def test_odd_mail_survives_listing_get_delta_and_mime(fresh, demo_emulator):
 
     listed = client.ok("GET", "/me/mailFolders/inbox/messages?$top=50&$select=" + SELECT)
     inbox_items, _link, pages = client.delta_round(
-        "/me/mailFolders/inbox/messages/delta?$select=" + SELECT,
-        prefer=["odata.maxpagesize=2"])
+        "/me/mailFolders/inbox/messages/delta?$select=" + SELECT, prefer=["odata.maxpagesize=2"]
+    )
     drafts_items, _link, _pages = client.delta_round(
-        "/me/mailFolders/drafts/messages/delta?$select=" + SELECT)
+        "/me/mailFolders/drafts/messages/delta?$select=" + SELECT
+    )
     assert pages >= 4
     assert {item["id"] for item in listed["value"]} == {item["id"] for item in inbox_items}
     got = {by_id[item["id"]]: _properties(item) for item in inbox_items + drafts_items}
@@ -128,14 +162,23 @@ def test_odd_mail_survives_listing_get_delta_and_mime(fresh, demo_emulator):
 
     assert got["no subject"]["subject"] == ""
     draft = got["no sender draft"]
-    assert (draft["from"], draft["sender"], draft["toRecipients"], draft["isDraft"],
-            draft["sentDateTime"]) == (None, None, [], True, None)
+    assert (
+        draft["from"],
+        draft["sender"],
+        draft["toRecipients"],
+        draft["isDraft"],
+        draft["sentDateTime"],
+    ) == (None, None, [], True, None)
     assert got["long subject"]["subject"] == LONG_SUBJECT
     assert [r["emailAddress"] for r in got["many recipients"]["toRecipients"]] == MANY
     assert (got["epoch"]["receivedDateTime"], got["epoch"]["sentDateTime"]) == (
-        "1970-01-01T00:00:00Z", "1601-01-01T00:00:00Z")
+        "1970-01-01T00:00:00Z",
+        "1601-01-01T00:00:00Z",
+    )
     assert (got["year one"]["receivedDateTime"], got["year one"]["sentDateTime"]) == (
-        "0001-01-01T00:00:00Z", None)
+        "0001-01-01T00:00:00Z",
+        None,
+    )
     assert got["year 9999"]["receivedDateTime"] == "9999-12-31T23:59:59Z"
     rtl = got["rtl"]
     assert rtl["subject"] == RTL_SUBJECT
@@ -159,17 +202,23 @@ def test_odd_mail_survives_listing_get_delta_and_mime(fresh, demo_emulator):
 
 def test_broken_mime_is_kept_byte_for_byte_and_read_leniently(fresh, demo_emulator):
     address, client = fresh
-    response = demo_emulator.control("POST", "/mailboxes/%s/messages" % address, json={
-        "mime_b64": b64(BROKEN_MIME), "is_read": True, "categories": ["Old mail"]})
+    response = demo_emulator.control(
+        "POST",
+        "/mailboxes/%s/messages" % address,
+        json={"mime_b64": b64(BROKEN_MIME), "is_read": True, "categories": ["Old mail"]},
+    )
     assert response.status_code == 201, response.text
     summary = response.json()
     assert summary["internetMessageId"] == "<broken-8bit.20240304@legacy-mailer.example>"
 
-    message = client.ok("GET", "/me/messages/%s?$select=%s,internetMessageHeaders" % (
-        summary["id"], SELECT))
+    message = client.ok(
+        "GET", "/me/messages/%s?$select=%s,internetMessageHeaders" % (summary["id"], SELECT)
+    )
     assert message["subject"] == "Résumé des réunions à Genève"  # 8-bit Latin-1, no encoding
-    assert message["from"]["emailAddress"] == {"name": "François Léger",
-                                               "address": "francois@legacy-mailer.example"}
+    assert message["from"]["emailAddress"] == {
+        "name": "François Léger",
+        "address": "francois@legacy-mailer.example",
+    }
     assert message["sentDateTime"] == "2024-03-04T09:15:00Z"
     assert (message["isRead"], message["categories"]) == (True, ["Old mail"])
     assert "Bonjour" in message["body"]["content"]  # under a charset label that lies
@@ -182,7 +231,8 @@ def test_broken_mime_is_kept_byte_for_byte_and_read_leniently(fresh, demo_emulat
     raw = client.get("/me/messages/%s/$value" % summary["id"])
     assert raw.status_code == 200 and raw.content == BROKEN_MIME
     items, _link, _pages = client.delta_round(
-        "/me/mailFolders/inbox/messages/delta?$select=subject")
+        "/me/mailFolders/inbox/messages/delta?$select=subject"
+    )
     assert [item["subject"] for item in items] == ["Résumé des réunions à Genève"]
 
 
@@ -206,8 +256,12 @@ def test_malformed_control_input_is_a_clear_400(fresh, demo_emulator):
         response = demo_emulator.control("POST", path, json=body)
         assert response.status_code == 400, (body, response.text)
         assert response.json()["error"], body
-    assert demo_emulator.control("GET", "/mailboxes/%s/folders/inbox/messages"
-                                 % address).json()["total"] == 0
+    assert (
+        demo_emulator.control("GET", "/mailboxes/%s/folders/inbox/messages" % address).json()[
+            "total"
+        ]
+        == 0
+    )
 
 
 def _control_messages(emulator, folder):
@@ -232,8 +286,8 @@ def test_the_demo_seed_holds_odd_mail(graph, demo_emulator):
 
     # A whole delta round over the odd Inbox decodes, every message once.
     items, _link, _pages = graph.delta_round(
-        "/me/mailFolders/inbox/messages/delta?$select=" + SELECT,
-        prefer=["odata.maxpagesize=100"])
+        "/me/mailFolders/inbox/messages/delta?$select=" + SELECT, prefer=["odata.maxpagesize=100"]
+    )
     assert {item["id"] for item in items} == {message["id"] for message in inbox}
 
 
@@ -243,25 +297,37 @@ def test_odd_mail_and_reimports_survive_a_restart(tmp_path):
 
     with start() as first:
         summaries = _deliver_odd(first, DEMO_EMAIL)
-        mime = first.control("POST", "/mailboxes/%s/messages" % DEMO_EMAIL,
-                             json={"mime_b64": b64(BROKEN_MIME)}).json()
-        reimported = first.control("POST", "/mailboxes/%s/messages/%s/reimport" % (
-            DEMO_EMAIL, summaries["epoch"]["id"])).json()["message"]
+        mime = first.control(
+            "POST", "/mailboxes/%s/messages" % DEMO_EMAIL, json={"mime_b64": b64(BROKEN_MIME)}
+        ).json()
+        reimported = first.control(
+            "POST", "/mailboxes/%s/messages/%s/reimport" % (DEMO_EMAIL, summaries["epoch"]["id"])
+        ).json()["message"]
         client = GraphClient(first, acquire_token(first))
-        before = {name: _properties(client.ok("GET", "/me/messages/%s?$select=%s" % (
-            s["id"], SELECT))) for name, s in summaries.items() if name != "epoch"}
+        before = {
+            name: _properties(client.ok("GET", "/me/messages/%s?$select=%s" % (s["id"], SELECT)))
+            for name, s in summaries.items()
+            if name != "epoch"
+        }
 
     saved = json.loads((tmp_path / "state.json").read_text(encoding="utf-8"))
     assert saved  # a plain JSON file, odd text and far dates included
     with start() as second:
         client = GraphClient(second, acquire_token(second))
         for name, message in before.items():
-            assert _properties(client.ok("GET", "/me/messages/%s?$select=%s" % (
-                summaries[name]["id"], SELECT))) == message, name
+            assert (
+                _properties(
+                    client.ok("GET", "/me/messages/%s?$select=%s" % (summaries[name]["id"], SELECT))
+                )
+                == message
+            ), name
         assert client.get("/me/messages/" + summaries["epoch"]["id"]).status_code == 404
-        again = client.ok("GET", "/me/messages/%s?$select=receivedDateTime,sentDateTime"
-                          % reimported["id"])
+        again = client.ok(
+            "GET", "/me/messages/%s?$select=receivedDateTime,sentDateTime" % reimported["id"]
+        )
         assert (again["receivedDateTime"], again["sentDateTime"]) == (
-            "1970-01-01T00:00:00Z", "1601-01-01T00:00:00Z")
+            "1970-01-01T00:00:00Z",
+            "1601-01-01T00:00:00Z",
+        )
         raw = client.get("/me/messages/%s/$value" % mime["id"]).content
         assert base64.b64encode(raw) == base64.b64encode(BROKEN_MIME)

@@ -58,15 +58,35 @@ def _walk(client, link):
 
 
 def _mailbox_for_search(emulator, address):
-    deliver(emulator, address, subject="Invoice 2024-117", body="Amount due: 300 EUR",
-            **{"from": "Megan Bowen <megan.bowen@contoso.com>"})
-    deliver(emulator, address, subject="Lunch on Friday", body="About the INVOICE we sent",
-            **{"from": "Alex Wilber <alex@fabrikam.example>"})
-    deliver(emulator, address, subject="Quarterly planning", body="Meeting notes attached",
-            to=["Patti Fernandez <patti@wingtip.example>"],
-            **{"from": "Megan Bowen <megan.bowen@contoso.com>"})
-    deliver(emulator, address, subject="Planning quarterly offsite", body="Nothing yet",
-            **{"from": "Diego Siciliani <diego@woodgrove.example>"})
+    deliver(
+        emulator,
+        address,
+        subject="Invoice 2024-117",
+        body="Amount due: 300 EUR",
+        **{"from": "Megan Bowen <megan.bowen@contoso.com>"},
+    )
+    deliver(
+        emulator,
+        address,
+        subject="Lunch on Friday",
+        body="About the INVOICE we sent",
+        **{"from": "Alex Wilber <alex@fabrikam.example>"},
+    )
+    deliver(
+        emulator,
+        address,
+        subject="Quarterly planning",
+        body="Meeting notes attached",
+        to=["Patti Fernandez <patti@wingtip.example>"],
+        **{"from": "Megan Bowen <megan.bowen@contoso.com>"},
+    )
+    deliver(
+        emulator,
+        address,
+        subject="Planning quarterly offsite",
+        body="Nothing yet",
+        **{"from": "Diego Siciliani <diego@woodgrove.example>"},
+    )
 
 
 def test_search_matches_words_in_subject_body_and_sender(fresh, demo_emulator):
@@ -81,7 +101,7 @@ def test_search_matches_words_in_subject_body_and_sender(fresh, demo_emulator):
     assert _subjects(client, '"patti"') == []
     # Several words must all match, in any order and any field.
     assert _subjects(client, '"planning megan"') == ["Quarterly planning"]
-    assert _subjects(client, 'planning') == ["Planning quarterly offsite", "Quarterly planning"]
+    assert _subjects(client, "planning") == ["Planning quarterly offsite", "Quarterly planning"]
 
 
 def test_property_restrictions_and_phrases(fresh, demo_emulator):
@@ -92,20 +112,25 @@ def test_property_restrictions_and_phrases(fresh, demo_emulator):
     assert _subjects(client, '"from:alex"') == ["Lunch on Friday"]
     # An address matches by its name or any part of it.
     assert _subjects(client, '"from:megan.bowen@contoso.com"') == [
-        "Invoice 2024-117", "Quarterly planning"]
+        "Invoice 2024-117",
+        "Quarterly planning",
+    ]
     assert _subjects(client, '"from:fabrikam"') == ["Lunch on Friday"]
     assert _subjects(client, '"to:patti"') == ["Quarterly planning"]
     assert _subjects(client, '"to:wingtip.example"') == ["Quarterly planning"]
     # A quoted phrase needs its words in that order.
     assert _subjects(client, '"\\"quarterly planning\\""') == ["Quarterly planning"]
-    assert _subjects(client, '"subject:\\"planning quarterly\\""') == [
-        "Planning quarterly offsite"]
+    assert _subjects(client, '"subject:\\"planning quarterly\\""') == ["Planning quarterly offsite"]
     assert _subjects(client, '"quarterly planning"') == [
-        "Planning quarterly offsite", "Quarterly planning"]
+        "Planning quarterly offsite",
+        "Quarterly planning",
+    ]
     # KQL operators, also between OData strings.
     assert _subjects(client, '"from:megan" AND "subject:planning"') == ["Quarterly planning"]
     assert _subjects(client, '"subject:lunch OR subject:offsite"') == [
-        "Lunch on Friday", "Planning quarterly offsite"]
+        "Lunch on Friday",
+        "Planning quarterly offsite",
+    ]
     assert _subjects(client, '"planning NOT from:megan"') == ["Planning quarterly offsite"]
 
 
@@ -116,17 +141,27 @@ def test_search_in_a_folder_looks_in_that_folder_only(fresh, demo_emulator):
 
     assert _subjects(client, '"budget"', "/me/mailFolders/archive/messages") == ["Budget kept"]
     assert _subjects(client, '"budget"', "/me/mailFolders/inbox/messages") == [
-        "Budget in the inbox"]
+        "Budget in the inbox"
+    ]
     assert _subjects(client, '"budget"') == ["Budget in the inbox", "Budget kept"]
 
 
 def test_results_are_ranked_not_sorted_by_date(fresh, demo_emulator):
     address, client = fresh
     for day in range(1, 9):
-        deliver(demo_emulator, address, subject="Report %d" % day,
-                received="2026-03-%02dT09:00:00Z" % day)
-    deliver(demo_emulator, address, subject="Notes", body="the report is late",
-            received="2026-03-20T09:00:00Z")
+        deliver(
+            demo_emulator,
+            address,
+            subject="Report %d" % day,
+            received="2026-03-%02dT09:00:00Z" % day,
+        )
+    deliver(
+        demo_emulator,
+        address,
+        subject="Notes",
+        body="the report is late",
+        received="2026-03-20T09:00:00Z",
+    )
 
     found = _search(client, '"report"', extra=",receivedDateTime")["value"]
 
@@ -142,8 +177,10 @@ def test_results_are_ranked_not_sorted_by_date(fresh, demo_emulator):
 
 def test_search_refuses_filter_orderby_and_bad_syntax(fresh):
     _address, client = fresh
-    for query in ('$search="a"&$filter=isRead eq false',
-                  '$search="a"&$orderby=receivedDateTime desc'):
+    for query in (
+        '$search="a"&$filter=isRead eq false',
+        '$search="a"&$orderby=receivedDateTime desc',
+    ):
         response = client.get("/me/messages?" + query)
         assert response.status_code == 400, response.text
         assert response.json()["error"]["code"] == "ErrorInvalidUrlQuery"
@@ -156,8 +193,9 @@ def test_search_refuses_filter_orderby_and_bad_syntax(fresh):
 
 
 def test_search_returns_at_most_250_results_however_it_is_paged(large):
-    items, pages = _walk(large, '/me/mailFolders/inbox/messages?$search="invoice"'
-                                '&$top=100&$select=subject')
+    items, pages = _walk(
+        large, '/me/mailFolders/inbox/messages?$search="invoice"' "&$top=100&$select=subject"
+    )
     assert len(items) == 250 and pages == 3
     assert len({item["id"] for item in items}) == 250
     assert all("Invoice" in item["subject"] for item in items)
@@ -173,8 +211,7 @@ def test_search_returns_at_most_250_results_however_it_is_paged(large):
 
 def test_search_on_a_huge_folder_is_quick_and_scans_the_newest_mail(large):
     started = time.perf_counter()
-    page = large.ok("GET", '/me/mailFolders/inbox/messages?$search="from:megan"'
-                           '&$select=subject')
+    page = large.ok("GET", '/me/mailFolders/inbox/messages?$search="from:megan"' "&$select=subject")
     assert time.perf_counter() - started < 2.0
     assert len(page["value"]) == 10 and "@odata.nextLink" in page
     started = time.perf_counter()
@@ -187,8 +224,10 @@ def test_search_on_a_huge_folder_is_quick_and_scans_the_newest_mail(large):
     subject = newest["value"][0]["subject"]
     assert subject.endswith("#%d" % LARGE_COUNT)
     assert _subjects(large, '"subject:\\"%s\\""' % subject.replace("#", "")) == [subject]
-    oldest = large.ok("GET", "/me/mailFolders/inbox/messages?$top=1&$select=subject"
-                             "&$orderby=receivedDateTime asc")["value"][0]["subject"]
+    oldest = large.ok(
+        "GET",
+        "/me/mailFolders/inbox/messages?$top=1&$select=subject" "&$orderby=receivedDateTime asc",
+    )["value"][0]["subject"]
     assert oldest.endswith(" #1")
     assert _subjects(large, '"subject:\\"%s\\""' % oldest.replace("#", "")) == []
 
@@ -198,8 +237,9 @@ def _recipient(address):
 
 
 def _send(client, to, subject="Hello"):
-    return client.post("/me/sendMail", json={"message": {
-        "subject": subject, "toRecipients": [_recipient(to)]}})
+    return client.post(
+        "/me/sendMail", json={"message": {"subject": subject, "toRecipients": [_recipient(to)]}}
+    )
 
 
 def _assert_send_limited(response, window):
@@ -212,12 +252,15 @@ def _assert_send_limited(response, window):
 def test_sending_past_the_limit_answers_429_for_every_way_of_sending(fresh, demo_emulator):
     address, client = fresh
     original = deliver(demo_emulator, address, subject="Please answer")
-    draft = client.ok("POST", "/me/messages", 201, json={
-        "subject": "Draft", "toRecipients": [_recipient(address)]})
+    draft = client.ok(
+        "POST",
+        "/me/messages",
+        201,
+        json={"subject": "Draft", "toRecipients": [_recipient(address)]},
+    )
     demo_emulator.control("POST", "/settings", json={"send_limit": 3, "send_window": 60})
     # A message Graph refuses for its content never counts against the limit.
-    assert client.post("/me/sendMail", json={"message": {"subject": "nobody"}}).status_code \
-        == 400
+    assert client.post("/me/sendMail", json={"message": {"subject": "nobody"}}).status_code == 400
     for number in range(3):
         assert _send(client, address, "Sent %d" % number).status_code == 202
 
@@ -226,15 +269,21 @@ def test_sending_past_the_limit_answers_429_for_every_way_of_sending(fresh, demo
         body = {"comment": "ok"}
         if action == "forward":
             body["toRecipients"] = [_recipient(address)]
-        _assert_send_limited(client.post("/me/messages/%s/%s" % (original["id"], action),
-                                         json=body), 60)
+        _assert_send_limited(
+            client.post("/me/messages/%s/%s" % (original["id"], action), json=body), 60
+        )
     _assert_send_limited(client.post("/me/messages/%s/send" % draft["id"]), 60)
     mime = EmailMessage()
     mime["From"], mime["To"], mime["Subject"] = address, address, "MIME"
     mime.set_content("hi")
-    _assert_send_limited(client.post(
-        "/me/sendMail", data=base64.b64encode(mime.as_bytes()),
-        headers={"Content-Type": "text/plain"}), 60)
+    _assert_send_limited(
+        client.post(
+            "/me/sendMail",
+            data=base64.b64encode(mime.as_bytes()),
+            headers={"Content-Type": "text/plain"},
+        ),
+        60,
+    )
 
     # Nothing refused went out: three in the sent log and Sent Items, the draft unsent.
     sent = demo_emulator.control("GET", "/mailboxes/%s/sent" % address).json()["sent"]
@@ -274,12 +323,19 @@ def test_a_send_goes_through_once_the_window_has_moved_on(fresh, demo_emulator):
 def test_a_send_inside_a_batch_is_refused_on_its_own(fresh, demo_emulator):
     address, client = fresh
     demo_emulator.control("POST", "/settings", json={"send_limit": 1, "send_window": 60})
-    requests = [{"id": str(number), "method": "POST", "url": "/me/sendMail",
-                 "headers": {"Content-Type": "application/json"},
-                 "body": {"message": {"subject": "Batch %d" % number,
-                                      "toRecipients": [_recipient(address)]}},
-                 **({"dependsOn": [str(number - 1)]} if number else {})}
-                for number in range(2)]
+    requests = [
+        {
+            "id": str(number),
+            "method": "POST",
+            "url": "/me/sendMail",
+            "headers": {"Content-Type": "application/json"},
+            "body": {
+                "message": {"subject": "Batch %d" % number, "toRecipients": [_recipient(address)]}
+            },
+            **({"dependsOn": [str(number - 1)]} if number else {}),
+        }
+        for number in range(2)
+    ]
     answers = client.ok("POST", "/$batch", json={"requests": requests})["responses"]
     by_id = {answer["id"]: answer for answer in answers}
     assert by_id["0"]["status"] == 202

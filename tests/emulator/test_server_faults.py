@@ -38,8 +38,9 @@ def test_429_without_retry_after_sends_no_header(tenant, graph_token):
     assert "Retry-After" not in response.headers
 
 
-@pytest.mark.parametrize(("kind", "code"), [("503", "ServiceUnavailable"),
-                                             ("504", "GatewayTimeout")])
+@pytest.mark.parametrize(
+    ("kind", "code"), [("503", "ServiceUnavailable"), ("504", "GatewayTimeout")]
+)
 def test_outages_with_and_without_retry_after(tenant, graph_token, kind, code):
     _fault(tenant, kind=kind, count=1, retry_after=1)
     _fault(tenant, kind=kind, count=1)
@@ -140,8 +141,13 @@ def test_delete_clears_pending_faults(tenant):
 
 @pytest.mark.parametrize(
     "spec",
-    [{"kind": "418"}, {"kind": "429", "count": 0}, {"kind": "latency"},
-     {"kind": "503", "retry_after": -1}, {"kind": "429", "count": "two"}],
+    [
+        {"kind": "418"},
+        {"kind": "429", "count": 0},
+        {"kind": "latency"},
+        {"kind": "503", "retry_after": -1},
+        {"kind": "429", "count": "two"},
+    ],
 )
 def test_bad_fault_specs_are_refused(tenant, spec):
     response = tenant.emulator.control("POST", "/faults", json=spec)

@@ -82,12 +82,18 @@ def test_fifth_concurrent_request_on_a_mailbox_is_throttled(tenant):
 
 
 def test_the_limit_is_per_mailbox(tenant):
-    tenant.control("POST", "/users", {"email": "grace@contoso.example", "display_name": "Grace",
-                                      "password": "pw"})
+    tenant.control(
+        "POST",
+        "/users",
+        {"email": "grace@contoso.example", "display_name": "Grace", "password": "pw"},
+    )
     mine = tenant.tokens()["access_token"]
     graces = tenant.tokens(user="grace@contoso.example")["access_token"]
-    tenant.control("POST", "/faults", {"kind": "latency", "count": 4, "latency_ms": 1000,
-                                       "mailbox": tenant.email})
+    tenant.control(
+        "POST",
+        "/faults",
+        {"kind": "latency", "count": 4, "latency_ms": 1000, "mailbox": tenant.email},
+    )
     held = [threading.Thread(target=tenant.graph_get, args=("/me", mine)) for _ in range(4)]
     for thread in held:
         thread.start()

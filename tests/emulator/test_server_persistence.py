@@ -44,8 +44,9 @@ def _free_port():
 
 
 def _persistent(state_dir, port, seed="demo"):
-    return EmulatorProcess(seed=seed, state_dir=str(state_dir),
-                           extra_args=("--persist", "--port", str(port)))
+    return EmulatorProcess(
+        seed=seed, state_dir=str(state_dir), extra_args=("--persist", "--port", str(port))
+    )
 
 
 def _msal_app(emulator, cache):
@@ -53,20 +54,27 @@ def _msal_app(emulator, cache):
     http.trust_env = False
     http.verify = emulator.ca_file
     return msal.ConfidentialClientApplication(
-        DEMO_CLIENT_ID, client_credential=DEMO_CLIENT_SECRET, token_cache=cache,
-        authority=emulator.login + "/common", instance_discovery=False, http_client=http)
+        DEMO_CLIENT_ID,
+        client_credential=DEMO_CLIENT_SECRET,
+        token_cache=cache,
+        authority=emulator.login + "/common",
+        instance_discovery=False,
+        http_client=http,
+    )
 
 
 def _sign_in(emulator, cache):
     """msal's auth code flow for the demo user (auto-consent); the token result."""
-    emulator.control("POST", "/settings",
-                     json={"auto_consent": True, "auto_consent_user": DEMO_EMAIL})
+    emulator.control(
+        "POST", "/settings", json={"auto_consent": True, "auto_consent_user": DEMO_EMAIL}
+    )
     app = _msal_app(emulator, cache)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # msal would rather have form_post
         flow = app.initiate_auth_code_flow(list(MAIL_SCOPES), redirect_uri=DEMO_REDIRECT_URI)
-    redirect = requests.get(flow["auth_uri"], allow_redirects=False, timeout=30,
-                            verify=emulator.ca_file)
+    redirect = requests.get(
+        flow["auth_uri"], allow_redirects=False, timeout=30, verify=emulator.ca_file
+    )
     query = parse_qs(urlsplit(redirect.headers["Location"]).query)
     result = app.acquire_token_by_auth_code_flow(flow, {k: v[0] for k, v in query.items()})
     assert "access_token" in result, result
@@ -75,6 +83,7 @@ def _sign_in(emulator, cache):
 
 def _ground_truth(emulator):
     """What the control API shows of the whole tenant."""
+
     def get(path):
         response = emulator.control("GET", path)
         assert response.status_code == 200, response.text
@@ -97,23 +106,43 @@ def test_a_restart_keeps_mail_tokens_grants_and_settings(tmp_path):
     with _persistent(tmp_path, port) as first:
         signed_in = _sign_in(first, cache)
         client = GraphClient(first, signed_in["access_token"])
-        client.ok("POST", "/me/sendMail", 202, json={"message": {
-            "subject": "Kept across restarts",
-            "toRecipients": [{"emailAddress": {"address": DEMO_EMAIL}}]}})
+        client.ok(
+            "POST",
+            "/me/sendMail",
+            202,
+            json={
+                "message": {
+                    "subject": "Kept across restarts",
+                    "toRecipients": [{"emailAddress": {"address": DEMO_EMAIL}}],
+                }
+            },
+        )
         target = client.ok("GET", "/me/mailFolders/inbox/messages?$top=1&$skip=3")["value"][0]
-        client.ok("PATCH", "/me/messages/" + target["id"],
-                  json={"flag": {"flagStatus": "flagged"}, "categories": ["Kept"]})
+        client.ok(
+            "PATCH",
+            "/me/messages/" + target["id"],
+            json={"flag": {"flagStatus": "flagged"}, "categories": ["Kept"]},
+        )
         folder = client.ok("POST", "/me/mailFolders", 201, json={"displayName": "Kept"})
-        client.ok("POST", "/me/messages/%s/move" % target["id"], 201,
-                  json={"destinationId": folder["id"]})
+        client.ok(
+            "POST", "/me/messages/%s/move" % target["id"], 201, json={"destinationId": folder["id"]}
+        )
         _items, delta_link, _pages = client.delta_round(
-            "/me/mailFolders/inbox/messages/delta?$select=subject",
-            prefer=["odata.maxpagesize=500"])
-        first.control("POST", "/apps", json={"client_id": "second-app", "client_secret": "s2",
-                                             "redirect_uris": ["http://localhost/cb"]})
+            "/me/mailFolders/inbox/messages/delta?$select=subject", prefer=["odata.maxpagesize=500"]
+        )
+        first.control(
+            "POST",
+            "/apps",
+            json={
+                "client_id": "second-app",
+                "client_secret": "s2",
+                "redirect_uris": ["http://localhost/cb"],
+            },
+        )
         first.control("POST", "/users", json={"email": GRACE, "display_name": "Grace"})
-        first.control("POST", "/settings", json={"access_token_lifetime": 1800,
-                                                 "auto_consent": False})
+        first.control(
+            "POST", "/settings", json={"access_token_lifetime": 1800, "auto_consent": False}
+        )
         deliver(first, GRACE, subject="For Grace")
         before = _ground_truth(first)
 
@@ -123,14 +152,16 @@ def test_a_restart_keeps_mail_tokens_grants_and_settings(tmp_path):
         # The demo seed is not applied again over the saved mailbox.
         assert _ground_truth(second) == before
         again = GraphClient(second, signed_in["access_token"])
-        moved = again.ok("GET", "/me/messages/%s?$select=parentFolderId,flag,categories"
-                         % target["id"])
+        moved = again.ok(
+            "GET", "/me/messages/%s?$select=parentFolderId,flag,categories" % target["id"]
+        )
         assert moved["parentFolderId"] == folder["id"]
         assert moved["flag"]["flagStatus"] == "flagged" and moved["categories"] == ["Kept"]
 
         (account,) = _msal_app(second, cache).get_accounts()
         renewed = _msal_app(second, cache).acquire_token_silent_with_error(
-            list(MAIL_SCOPES), account, force_refresh=True)
+            list(MAIL_SCOPES), account, force_refresh=True
+        )
         assert "error" not in renewed, renewed
         assert renewed["expires_in"] <= 1800  # the saved setting applies
 
@@ -143,8 +174,9 @@ def test_generated_mail_stays_a_formula(tmp_path):
     port = _free_port()
     with _persistent(tmp_path, port, seed="large:100000") as first:
         client = GraphClient(first, acquire_token(first))
-        newest = client.ok("GET", "/me/mailFolders/inbox/messages?$top=3&$select=subject,"
-                           "isRead")["value"]
+        newest = client.ok(
+            "GET", "/me/mailFolders/inbox/messages?$top=3&$select=subject," "isRead"
+        )["value"]
         client.ok("PATCH", "/me/messages/" + newest[1]["id"], json={"categories": ["Kept"]})
         client.ok("DELETE", "/me/messages/" + newest[2]["id"], 204)
 
@@ -153,8 +185,9 @@ def test_generated_mail_stays_a_formula(tmp_path):
         client = GraphClient(second, acquire_token(second))
         inbox = client.ok("GET", "/me/mailFolders/inbox")
         assert inbox["totalItemCount"] == 100_000 - 1
-        again = client.ok("GET", "/me/mailFolders/inbox/messages?$top=2&$select=subject,"
-                          "isRead,categories")["value"]
+        again = client.ok(
+            "GET", "/me/mailFolders/inbox/messages?$top=2&$select=subject," "isRead,categories"
+        )["value"]
         assert [item["subject"] for item in again] == [m["subject"] for m in newest[:2]]
         assert again[1]["categories"] == ["Kept"]
         deleted = client.ok("GET", "/me/messages/%s?$select=parentFolderId" % newest[2]["id"])
@@ -209,8 +242,13 @@ def test_saves_are_batched_and_the_last_change_is_always_written(tmp_path):
 
 
 def test_persist_needs_a_state_dir():
-    finished = subprocess.run([sys.executable, "-m", "emulator", "--persist"],
-                              cwd=PACKAGE_PARENT, capture_output=True, timeout=30, check=False)
+    finished = subprocess.run(
+        [sys.executable, "-m", "emulator", "--persist"],
+        cwd=PACKAGE_PARENT,
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
 
     assert finished.returncode == 2
     assert b"--persist needs --state-dir" in finished.stderr

@@ -60,12 +60,20 @@ def test_statuses_and_faults_are_recorded(tenant):
 
 
 def test_endpoint_key_folds_ids_mailboxes_and_keyed_segments():
-    assert endpoint_key("get", "/v1.0/me/messages/AAMkAGI2TG93AAA=/$value") == \
-        "GET /v1.0/me/messages/{id}/$value"
-    assert endpoint_key("GET", "/v1.0/users/ada@contoso.example/mailFolders/inbox") == \
-        "GET /v1.0/users/{id}/mailFolders/inbox"
-    assert endpoint_key("GET", "/v1.0/me/mailFolders('AAMk123')/messages/delta") == \
-        "GET /v1.0/me/mailFolders('{id}')/messages/delta"
+    assert (
+        endpoint_key("get", "/v1.0/me/messages/AAMkAGI2TG93AAA=/$value")
+        == "GET /v1.0/me/messages/{id}/$value"
+    )
+    assert (
+        endpoint_key("GET", "/v1.0/users/ada@contoso.example/mailFolders/inbox")
+        == "GET /v1.0/users/{id}/mailFolders/inbox"
+    )
+    assert (
+        endpoint_key("GET", "/v1.0/me/mailFolders('AAMk123')/messages/delta")
+        == "GET /v1.0/me/mailFolders('{id}')/messages/delta"
+    )
     assert endpoint_key("POST", "/v1.0/$batch") == "POST /v1.0/$batch"
-    assert endpoint_key("POST", "/contoso.example/oauth2/v2.0/token") == \
-        "POST /{tenant}/oauth2/v2.0/token"
+    assert (
+        endpoint_key("POST", "/contoso.example/oauth2/v2.0/token")
+        == "POST /{tenant}/oauth2/v2.0/token"
+    )

@@ -36,8 +36,9 @@ def server(tmp_path):
     httpd = create_server(EmulatorState(), "127.0.0.1", 0, server_ssl_context(files))
     watched = _Watched(httpd.app)
     httpd.app = watched
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                              daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
     thread.start()
     try:
         yield "https://127.0.0.1:%d" % httpd.port, files.ca_cert, watched
@@ -109,8 +110,9 @@ def test_a_client_that_asks_to_close_gets_the_connection_closed(server):
     origin, ca_file, watched = server
     with _session(ca_file) as session:
         for _ in range(2):
-            answer = session.get(origin + "/_emulator/settings", timeout=10,
-                                 headers={"Connection": "close"})
+            answer = session.get(
+                origin + "/_emulator/settings", timeout=10, headers={"Connection": "close"}
+            )
             assert answer.headers["Connection"] == "close"
 
     assert len({port for port, _nodelay in watched.seen}) == 2

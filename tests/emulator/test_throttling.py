@@ -18,8 +18,11 @@ def token(tenant):
 
 
 def _batch(tenant, token, items):
-    response = tenant.post(tenant.graph + "/$batch", json={"requests": items},
-                           headers={"Authorization": "Bearer " + token})
+    response = tenant.post(
+        tenant.graph + "/$batch",
+        json={"requests": items},
+        headers={"Authorization": "Bearer " + token},
+    )
     return response
 
 
@@ -33,8 +36,11 @@ def _gets(count, url="/me"):
 
 
 def _deliver(tenant, subject="Hello"):
-    return tenant.control("POST", "/mailboxes/%s/messages" % tenant.email,
-                          {"subject": subject, "from": "megan@contoso.example"})
+    return tenant.control(
+        "POST",
+        "/mailboxes/%s/messages" % tenant.email,
+        {"subject": subject, "from": "megan@contoso.example"},
+    )
 
 
 def test_each_batch_request_is_charged_to_the_request_budget(tenant, token):
@@ -55,8 +61,16 @@ def test_each_batch_request_is_charged_to_the_request_budget(tenant, token):
 
 
 def test_a_batch_runs_at_most_four_requests_at_once(tenant, token):
-    tenant.control("POST", "/faults", {"kind": "latency", "count": 8, "latency_ms": 400,
-                                       "path_contains": "/me/mailFolders/inbox"})
+    tenant.control(
+        "POST",
+        "/faults",
+        {
+            "kind": "latency",
+            "count": 8,
+            "latency_ms": 400,
+            "path_contains": "/me/mailFolders/inbox",
+        },
+    )
     started = time.monotonic()
 
     answers = _answers(_batch(tenant, token, _gets(8, "/me/mailFolders/inbox")))
@@ -73,36 +87,73 @@ def test_a_batch_runs_at_most_four_requests_at_once(tenant, token):
 
 def test_depends_on_waits_for_the_request_it_names(tenant, token):
     message = _deliver(tenant)
-    tenant.control("POST", "/faults", {"kind": "latency", "count": 1, "latency_ms": 500,
-                                       "path_contains": "/me/messages/"})
+    tenant.control(
+        "POST",
+        "/faults",
+        {"kind": "latency", "count": 1, "latency_ms": 500, "path_contains": "/me/messages/"},
+    )
 
-    answers = _answers(_batch(tenant, token, [
-        {"id": "mark", "method": "PATCH", "url": "/me/messages/" + message["id"],
-         "headers": {"Content-Type": "application/json"}, "body": {"isRead": True}},
-        {"id": "read", "method": "GET", "url": "/me/messages/%s?$select=isRead" % message["id"],
-         "dependsOn": ["mark"]},
-        {"id": "free", "method": "GET", "url": "/me/mailFolders/inbox"},
-    ]))
+    answers = _answers(
+        _batch(
+            tenant,
+            token,
+            [
+                {
+                    "id": "mark",
+                    "method": "PATCH",
+                    "url": "/me/messages/" + message["id"],
+                    "headers": {"Content-Type": "application/json"},
+                    "body": {"isRead": True},
+                },
+                {
+                    "id": "read",
+                    "method": "GET",
+                    "url": "/me/messages/%s?$select=isRead" % message["id"],
+                    "dependsOn": ["mark"],
+                },
+                {"id": "free", "method": "GET", "url": "/me/mailFolders/inbox"},
+            ],
+        )
+    )
 
     assert answers["read"]["status"] == 200
     assert answers["read"]["body"]["isRead"] is True
     # The independent request did not wait for the slow one.
-    finished = [entry["path"] for entry in tenant.control("GET", "/requests")["recent"]
-                if entry["in_batch"]]
+    finished = [
+        entry["path"] for entry in tenant.control("GET", "/requests")["recent"] if entry["in_batch"]
+    ]
     assert finished[0] == "/v1.0/me/mailFolders/inbox"
 
 
 def test_batch_requests_meet_the_mailbox_concurrency_limit(tenant, token):
     tenant.control("POST", "/settings", {"concurrency_retry_after": 3})
-    tenant.control("POST", "/faults", {"kind": "latency", "count": 2, "latency_ms": 1500,
-                                       "path_contains": "/me/mailFolders/drafts"})
-    holders = [threading.Thread(target=tenant.graph_get, args=("/me/mailFolders/drafts", token))
-               for _ in range(2)]
+    tenant.control(
+        "POST",
+        "/faults",
+        {
+            "kind": "latency",
+            "count": 2,
+            "latency_ms": 1500,
+            "path_contains": "/me/mailFolders/drafts",
+        },
+    )
+    holders = [
+        threading.Thread(target=tenant.graph_get, args=("/me/mailFolders/drafts", token))
+        for _ in range(2)
+    ]
     for holder in holders:
         holder.start()
     tenant.wait_until(lambda: tenant.in_flight() == 2)
-    tenant.control("POST", "/faults", {"kind": "latency", "count": 4, "latency_ms": 400,
-                                       "path_contains": "/me/mailFolders/inbox"})
+    tenant.control(
+        "POST",
+        "/faults",
+        {
+            "kind": "latency",
+            "count": 4,
+            "latency_ms": 400,
+            "path_contains": "/me/mailFolders/inbox",
+        },
+    )
 
     response = _batch(tenant, token, _gets(4, "/me/mailFolders/inbox"))
     for holder in holders:
@@ -121,16 +172,26 @@ def test_batch_requests_meet_the_mailbox_concurrency_limit(tenant, token):
 
 
 def test_a_fault_for_a_url_hits_that_batch_request(tenant, token):
-    tenant.control("POST", "/faults", {"kind": "503", "count": 1, "retry_after": 7,
-                                       "path_contains": "/me/mailFolders/inbox"})
-    tenant.control("POST", "/faults", {"kind": "429", "count": 1,
-                                       "path_contains": "/me/mailFolders/drafts"})
+    tenant.control(
+        "POST",
+        "/faults",
+        {"kind": "503", "count": 1, "retry_after": 7, "path_contains": "/me/mailFolders/inbox"},
+    )
+    tenant.control(
+        "POST", "/faults", {"kind": "429", "count": 1, "path_contains": "/me/mailFolders/drafts"}
+    )
 
-    answers = _answers(_batch(tenant, token, [
-        {"id": "me", "method": "GET", "url": "/me"},
-        {"id": "inbox", "method": "GET", "url": "/me/mailFolders/inbox"},
-        {"id": "drafts", "method": "GET", "url": "/me/mailFolders/drafts"},
-    ]))
+    answers = _answers(
+        _batch(
+            tenant,
+            token,
+            [
+                {"id": "me", "method": "GET", "url": "/me"},
+                {"id": "inbox", "method": "GET", "url": "/me/mailFolders/inbox"},
+                {"id": "drafts", "method": "GET", "url": "/me/mailFolders/drafts"},
+            ],
+        )
+    )
 
     assert answers["me"]["status"] == 200
     assert answers["inbox"]["status"] == 503
@@ -142,8 +203,9 @@ def test_a_fault_for_a_url_hits_that_batch_request(tenant, token):
 
 
 def test_a_fault_for_the_batch_path_hits_the_outer_request(tenant, token):
-    tenant.control("POST", "/faults", {"kind": "429", "count": 1, "retry_after": 2,
-                                       "path_contains": "/$batch"})
+    tenant.control(
+        "POST", "/faults", {"kind": "429", "count": 1, "retry_after": 2, "path_contains": "/$batch"}
+    )
 
     response = _batch(tenant, token, _gets(3))
 
@@ -154,15 +216,25 @@ def test_a_fault_for_the_batch_path_hits_the_outer_request(tenant, token):
 
 def test_a_reset_on_a_batch_request_drops_the_whole_batch(tenant, token):
     message = _deliver(tenant)
-    tenant.control("POST", "/faults", {"kind": "reset", "count": 1,
-                                       "path_contains": "/me/mailFolders/inbox"})
+    tenant.control(
+        "POST", "/faults", {"kind": "reset", "count": 1, "path_contains": "/me/mailFolders/inbox"}
+    )
 
     with pytest.raises(requests.ConnectionError):
-        _batch(tenant, token, [
-            {"id": "mark", "method": "PATCH", "url": "/me/messages/" + message["id"],
-             "headers": {"Content-Type": "application/json"}, "body": {"isRead": True}},
-            {"id": "inbox", "method": "GET", "url": "/me/mailFolders/inbox"},
-        ])
+        _batch(
+            tenant,
+            token,
+            [
+                {
+                    "id": "mark",
+                    "method": "PATCH",
+                    "url": "/me/messages/" + message["id"],
+                    "headers": {"Content-Type": "application/json"},
+                    "body": {"isRead": True},
+                },
+                {"id": "inbox", "method": "GET", "url": "/me/mailFolders/inbox"},
+            ],
+        )
 
     # No answer came back, yet the other request of the batch was carried out.
     truth = tenant.control("GET", "/mailboxes/%s/messages/%s" % (tenant.email, message["id"]))
@@ -183,15 +255,21 @@ def _chaos_batch(tenant, token, seed):
 
 def test_chaos_strikes_batch_requests_one_by_one_and_replays(tenant, token):
     # The outer POST draws first; take the first seed that leaves it alone.
-    seed, response = next((seed, response) for seed in range(1, 40)
-                          for response in [_chaos_batch(tenant, token, seed)]
-                          if response is not None and response.status_code == 200)
+    seed, response = next(
+        (seed, response)
+        for seed in range(1, 40)
+        for response in [_chaos_batch(tenant, token, seed)]
+        if response is not None and response.status_code == 200
+    )
     statuses = {key: answer["status"] for key, answer in _answers(response).items()}
 
     assert set(statuses.values()) - {200} <= {429, 503, 504}
     assert any(status != 200 for status in statuses.values())
-    faults = [entry["fault"] for entry in tenant.control("GET", "/requests")["recent"]
-              if entry["in_batch"] and entry["fault"]]
+    faults = [
+        entry["fault"]
+        for entry in tenant.control("GET", "/requests")["recent"]
+        if entry["in_batch"] and entry["fault"]
+    ]
     assert faults and all(fault.startswith("chaos:") for fault in faults)
     # The same seed, the same batch: the same requests fail, though they ran concurrently.
     replay = _answers(_chaos_batch(tenant, token, seed))
@@ -202,21 +280,35 @@ def test_the_request_log_counts_batch_requests_under_their_own_endpoints(tenant,
     message = _deliver(tenant)
     tenant.control("DELETE", "/requests")
 
-    _answers(_batch(tenant, token, [
-        {"id": "1", "method": "GET", "url": "/me/messages/" + message["id"]},
-        {"id": "2", "method": "GET", "url": "me/messages/%s?$select=subject" % message["id"]},
-        {"id": "3", "method": "GET", "url": "/v1.0/me/mailFolders/inbox"},
-    ]))
+    _answers(
+        _batch(
+            tenant,
+            token,
+            [
+                {"id": "1", "method": "GET", "url": "/me/messages/" + message["id"]},
+                {
+                    "id": "2",
+                    "method": "GET",
+                    "url": "me/messages/%s?$select=subject" % message["id"],
+                },
+                {"id": "3", "method": "GET", "url": "/v1.0/me/mailFolders/inbox"},
+            ],
+        )
+    )
 
     log = tenant.control("GET", "/requests")
     assert log["total"] == 4 and log["batch_subrequests"] == 3
-    assert log["by_endpoint"] == {"POST /v1.0/$batch": 1, "GET /v1.0/me/messages/{id}": 2,
-                                  "GET /v1.0/me/mailFolders/inbox": 1}
+    assert log["by_endpoint"] == {
+        "POST /v1.0/$batch": 1,
+        "GET /v1.0/me/messages/{id}": 2,
+        "GET /v1.0/me/mailFolders/inbox": 1,
+    }
     sub = [entry for entry in log["recent"] if entry["in_batch"]]
     assert {entry["query"] for entry in sub} == {"", "$select=subject"}
     assert all(entry["mailbox"] == tenant.email for entry in sub)
     assert tenant.control("DELETE", "/requests") and (
-        tenant.control("GET", "/requests")["batch_subrequests"] == 0)
+        tenant.control("GET", "/requests")["batch_subrequests"] == 0
+    )
 
 
 def _upload_session(tenant, token, size):
@@ -225,20 +317,27 @@ def _upload_session(tenant, token, size):
     assert draft.status_code == 201, draft.text
     session = tenant.post(
         tenant.graph + "/me/messages/%s/attachments/createUploadSession" % draft.json()["id"],
-        headers=auth, json={"AttachmentItem": {"attachmentType": "file", "name": "big.bin",
-                                               "size": size}})
+        headers=auth,
+        json={"AttachmentItem": {"attachmentType": "file", "name": "big.bin", "size": size}},
+    )
     assert session.status_code == 201, session.text
     return session.json()["uploadUrl"]
 
 
 def _put(tenant, url, start, length, total):
-    return requests.put(url, data=b"x" * length, verify=tenant.ca_file, timeout=30, headers={
-        "Content-Range": "bytes %d-%d/%d" % (start, start + length - 1, total)})
+    return requests.put(
+        url,
+        data=b"x" * length,
+        verify=tenant.ca_file,
+        timeout=30,
+        headers={"Content-Range": "bytes %d-%d/%d" % (start, start + length - 1, total)},
+    )
 
 
 def test_uploads_past_the_budget_are_throttled_until_bytes_leave_the_window(tenant, token):
-    tenant.control("POST", "/settings", {"upload_budget_bytes": 3 * MB + MB // 2,
-                                         "upload_window": 60})
+    tenant.control(
+        "POST", "/settings", {"upload_budget_bytes": 3 * MB + MB // 2, "upload_window": 60}
+    )
     first = _upload_session(tenant, token, 3 * MB)
     second = _upload_session(tenant, token, 3 * MB)
     assert _put(tenant, first, 0, 3 * MB, 3 * MB).status_code == 201

@@ -142,8 +142,9 @@ def test_expired_client_secret_is_a_configuration_error(mailbox, oauth_app, auth
 
 
 def test_rotated_secret_recovers_without_stale_answers(mailbox, app_factory, auth_result):
-    mailbox.control("POST", "/apps/%s/secret" % mailbox.client_id,
-                    json={"client_secret": "rotated-secret"})
+    mailbox.control(
+        "POST", "/apps/%s/secret" % mailbox.client_id, json={"client_secret": "rotated-secret"}
+    )
     with pytest.raises(ClientConfigurationError):
         app_factory().access_token(auth_result.token_cache, force_refresh=True)
     token, cache = app_factory(secret="rotated-secret").access_token(
@@ -158,15 +159,15 @@ def test_missing_credentials_are_a_configuration_error(emulator, mailbox):
 
 
 def test_unreachable_sign_in_service_is_transient(mailbox, auth_result, free_port):
-    app = OAuthApp(mailbox.client_id, mailbox.client_secret,
-                   login_url="https://127.0.0.1:%d" % free_port)
+    app = OAuthApp(
+        mailbox.client_id, mailbox.client_secret, login_url="https://127.0.0.1:%d" % free_port
+    )
     with pytest.raises(TransientError):
         app.access_token(auth_result.token_cache, force_refresh=True)
     app.close()
 
 
-def test_identity_outage_is_transient_and_recovery_is_immediate(mailbox, oauth_app,
-                                                                auth_result):
+def test_identity_outage_is_transient_and_recovery_is_immediate(mailbox, oauth_app, auth_result):
     mailbox.fault("503", count=1, path_contains="/oauth2/v2.0/token")
     with pytest.raises(TransientError):
         oauth_app.access_token(auth_result.token_cache, force_refresh=True)
@@ -175,8 +176,7 @@ def test_identity_outage_is_transient_and_recovery_is_immediate(mailbox, oauth_a
     assert token and cache
 
 
-def test_dropped_token_connection_is_transient_not_an_auth_failure(mailbox, oauth_app,
-                                                                   auth_result):
+def test_dropped_token_connection_is_transient_not_an_auth_failure(mailbox, oauth_app, auth_result):
     mailbox.fault("reset", count=2, path_contains="/oauth2/v2.0/token")
     with pytest.raises(TransientError) as caught:
         oauth_app.access_token(auth_result.token_cache, force_refresh=True)
@@ -195,10 +195,13 @@ def test_discovery_is_fetched_once_per_authority(mailbox, app_factory, auth_resu
     assert log.get("POST /{tenant}/oauth2/v2.0/token") == 3
 
 
-def test_graph_client_reports_unreachable_graph_as_transient(token_provider, sleeps,
-                                                            free_port):
-    client = GraphClient(token_provider, graph_url="https://127.0.0.1:%d/v1.0" % free_port,
-                         max_retries=2, sleep=sleeps)
+def test_graph_client_reports_unreachable_graph_as_transient(token_provider, sleeps, free_port):
+    client = GraphClient(
+        token_provider,
+        graph_url="https://127.0.0.1:%d/v1.0" % free_port,
+        max_retries=2,
+        sleep=sleeps,
+    )
     with pytest.raises(TransientError):
         client.me()
     assert len(sleeps.waits) == 2

@@ -28,10 +28,12 @@ def test_batch_of_45_goes_in_three_round_trips_and_keeps_order(mailbox, client):
     ids = [message["id"] for message in mailbox.messages("inbox")][:45]
     assert len(ids) == 45
     mailbox.clear_log()
-    answers = client.batch([
-        {"method": "GET", "url": "/me/messages/%s?$select=id,subject" % message_id}
-        for message_id in ids
-    ])
+    answers = client.batch(
+        [
+            {"method": "GET", "url": "/me/messages/%s?$select=id,subject" % message_id}
+            for message_id in ids
+        ]
+    )
     assert mailbox.count("POST /v1.0/$batch") == 3
     assert [answer["status"] for answer in answers] == [200] * 45
     assert [answer["body"]["id"] for answer in answers] == ids
@@ -40,11 +42,17 @@ def test_batch_of_45_goes_in_three_round_trips_and_keeps_order(mailbox, client):
 
 def test_batch_updates_apply(mailbox, client):
     ids = [message["id"] for message in mailbox.messages("inbox")][:5]
-    answers = client.batch([
-        {"id": "read-%d" % n, "method": "PATCH", "url": "/me/messages/%s" % message_id,
-         "body": {"isRead": True}}
-        for n, message_id in enumerate(ids)
-    ])
+    answers = client.batch(
+        [
+            {
+                "id": "read-%d" % n,
+                "method": "PATCH",
+                "url": "/me/messages/%s" % message_id,
+                "body": {"isRead": True},
+            }
+            for n, message_id in enumerate(ids)
+        ]
+    )
     assert {answer["status"] for answer in answers} == {200}
     truth = {m["id"]: m["isRead"] for m in mailbox.messages("inbox")}
     assert all(truth[message_id] for message_id in ids)
@@ -64,12 +72,17 @@ def test_many_threads_never_exceed_four_requests_in_flight(mailbox, client):
     assert log["by_endpoint"].get("GET /v1.0/me/messages/{id}") == len(ids)
 
 
-def test_two_clients_of_one_mailbox_share_the_four_slots(mailbox, oauth_app, auth_result,
-                                                          emulator, sleeps):
+def test_two_clients_of_one_mailbox_share_the_four_slots(
+    mailbox, oauth_app, auth_result, emulator, sleeps
+):
     # Odoo builds a client per job: two jobs on one mailbox must still stay within four.
     clients = [
-        GraphClient(TokenProvider(oauth_app, auth_result.token_cache),
-                    graph_url=emulator.graph, ca_bundle=emulator.ca_file, sleep=sleeps)
+        GraphClient(
+            TokenProvider(oauth_app, auth_result.token_cache),
+            graph_url=emulator.graph,
+            ca_bundle=emulator.ca_file,
+            sleep=sleeps,
+        )
         for _ in range(2)
     ]
     ids = [message["id"] for message in mailbox.messages("inbox")][:40]

@@ -20,8 +20,12 @@ def test_a_batch_beside_single_requests_stays_within_four(mailbox, client):
     singles = [threading.Thread(target=read, args=(message_id,)) for message_id in ids[:12]]
     for thread in singles:
         thread.start()
-    answers = client.batch([{"method": "GET", "url": "/me/messages/%s?$select=id" % message_id}
-                            for message_id in ids[12:]])
+    answers = client.batch(
+        [
+            {"method": "GET", "url": "/me/messages/%s?$select=id" % message_id}
+            for message_id in ids[12:]
+        ]
+    )
     for thread in singles:
         thread.join()
 
@@ -38,8 +42,9 @@ def test_a_throttled_batch_request_is_repeated_after_its_retry_after(mailbox, cl
     mailbox.fault("429", count=1, retry_after=3, path_contains=second)
     mailbox.clear_log()
 
-    answers = client.batch([{"method": "GET", "url": "/me/messages/" + message_id}
-                            for message_id in (first, second)])
+    answers = client.batch(
+        [{"method": "GET", "url": "/me/messages/" + message_id} for message_id in (first, second)]
+    )
 
     assert [answer["status"] for answer in answers] == [200, 200]
     assert sleeps.waits == [3]
@@ -48,17 +53,26 @@ def test_a_throttled_batch_request_is_repeated_after_its_retry_after(mailbox, cl
     assert mailbox.count("GET /v1.0/me/messages/{id}") == 3
 
 
-def test_a_request_blocked_by_a_throttled_dependency_is_repeated_with_it(mailbox, client,
-                                                                          sleeps):
+def test_a_request_blocked_by_a_throttled_dependency_is_repeated_with_it(mailbox, client, sleeps):
     target = mailbox.messages("inbox")[0]["id"]
     mailbox.fault("503", count=1, retry_after=2, path_contains="/move")
 
-    answers = client.batch([
-        {"id": "move", "method": "POST", "url": "/me/messages/%s/move" % target,
-         "body": {"destinationId": "archive"}},
-        {"id": "read", "method": "GET", "url": "/me/messages/%s?$select=parentFolderId" % target,
-         "dependsOn": ["move"]},
-    ])
+    answers = client.batch(
+        [
+            {
+                "id": "move",
+                "method": "POST",
+                "url": "/me/messages/%s/move" % target,
+                "body": {"destinationId": "archive"},
+            },
+            {
+                "id": "read",
+                "method": "GET",
+                "url": "/me/messages/%s?$select=parentFolderId" % target,
+                "dependsOn": ["move"],
+            },
+        ]
+    )
 
     assert [answer["status"] for answer in answers] == [201, 200]
     assert sleeps.waits == [2]

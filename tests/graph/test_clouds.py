@@ -10,12 +10,15 @@ DEMO_USER = "demo@maildesk.example"
 DELTA_PATH = "/me/mailFolders/AAMkAGI2/messages/delta?$skiptoken=abc"
 
 
-@pytest.mark.parametrize(("cloud", "login_host", "graph_host", "message_delta"), [
-    ("global", "login.microsoftonline.com", "graph.microsoft.com", True),
-    ("usgov", "login.microsoftonline.us", "graph.microsoft.us", True),
-    ("usdod", "login.microsoftonline.us", "dod-graph.microsoft.us", True),
-    ("china", "login.chinacloudapi.cn", "microsoftgraph.chinacloudapi.cn", False),
-])
+@pytest.mark.parametrize(
+    ("cloud", "login_host", "graph_host", "message_delta"),
+    [
+        ("global", "login.microsoftonline.com", "graph.microsoft.com", True),
+        ("usgov", "login.microsoftonline.us", "graph.microsoft.us", True),
+        ("usdod", "login.microsoftonline.us", "dod-graph.microsoft.us", True),
+        ("china", "login.chinacloudapi.cn", "microsoftgraph.chinacloudapi.cn", False),
+    ],
+)
 def test_cloud_endpoints(cloud, login_host, graph_host, message_delta):
     endpoints = CLOUDS[cloud]
     assert urlsplit(endpoints.login_url)[:2] == ("https", login_host)
@@ -26,11 +29,20 @@ def test_cloud_endpoints(cloud, login_host, graph_host, message_delta):
 def test_a_custom_cloud_works_end_to_end(mailbox, emulator, complete_sign_in, sleeps):
     # Both hosts come from configuration: nothing assumes the global cloud.
     cloud = CloudEndpoints(login_url=emulator.login, graph_url=emulator.graph)
-    app = OAuthApp(mailbox.client_id, mailbox.client_secret, login_url=cloud.login_url,
-                   ca_bundle=emulator.ca_file, timeout=10)
+    app = OAuthApp(
+        mailbox.client_id,
+        mailbox.client_secret,
+        login_url=cloud.login_url,
+        ca_bundle=emulator.ca_file,
+        timeout=10,
+    )
     result = complete_sign_in(app)
-    client = GraphClient(TokenProvider(app, result.token_cache), graph_url=cloud.graph_url,
-                         ca_bundle=emulator.ca_file, sleep=sleeps)
+    client = GraphClient(
+        TokenProvider(app, result.token_cache),
+        graph_url=cloud.graph_url,
+        ca_bundle=emulator.ca_file,
+        sleep=sleeps,
+    )
     assert client.me()["userPrincipalName"].lower() == DEMO_USER
     client.close()
     app.close()
@@ -39,8 +51,10 @@ def test_a_custom_cloud_works_end_to_end(mailbox, emulator, complete_sign_in, sl
 @pytest.mark.parametrize("cloud", ["usgov", "usdod", "china"])
 def test_links_from_another_cloud_are_refused_before_sending(cloud):
     calls = []
-    client = GraphClient(lambda force_refresh=False: calls.append(force_refresh) or "token",
-                         graph_url=CLOUDS[cloud].graph_url)
+    client = GraphClient(
+        lambda force_refresh=False: calls.append(force_refresh) or "token",
+        graph_url=CLOUDS[cloud].graph_url,
+    )
     with pytest.raises(GraphError) as caught:
         next(client.delta_pages("inbox", cursor=CLOUDS["global"].graph_url + DELTA_PATH))
     assert caught.value.code == "foreignLink"

@@ -47,10 +47,16 @@ def test_next_round_reports_new_changed_moved_and_deleted(mailbox, client):
     inbox = mailbox.messages("inbox")
     changed, moved, deleted = inbox[0]["id"], inbox[1]["id"], inbox[2]["id"]
     new = mailbox.deliver(subject="Fresh mail", body="Hello")
-    mailbox.control("PATCH", "/mailboxes/%s/messages/%s" % (mailbox.email, changed),
-                    json={"isRead": not inbox[0]["isRead"]})
-    mailbox.control("POST", "/mailboxes/%s/messages/%s/move" % (mailbox.email, moved),
-                    json={"destination": "archive"})
+    mailbox.control(
+        "PATCH",
+        "/mailboxes/%s/messages/%s" % (mailbox.email, changed),
+        json={"isRead": not inbox[0]["isRead"]},
+    )
+    mailbox.control(
+        "POST",
+        "/mailboxes/%s/messages/%s/move" % (mailbox.email, moved),
+        json={"destination": "archive"},
+    )
     mailbox.control("DELETE", "/mailboxes/%s/messages/%s" % (mailbox.email, deleted))
 
     pages = list(client.delta_pages("inbox", cursor=last.cursor))

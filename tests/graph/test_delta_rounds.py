@@ -13,8 +13,11 @@ from graph.delta import removed_reason
 def delta_queries(mailbox):
     """The query strings of the delta calls in the emulator's log, oldest first."""
     recent = mailbox.requests_log()["recent"]
-    return [parse_qs(entry["query"], keep_blank_values=True)
-            for entry in recent if entry["path"].endswith("/messages/delta")]
+    return [
+        parse_qs(entry["query"], keep_blank_values=True)
+        for entry in recent
+        if entry["path"].endswith("/messages/delta")
+    ]
 
 
 def test_options_go_on_the_first_call_only(mailbox, client):
@@ -36,8 +39,16 @@ def test_empty_page_moves_the_cursor_and_the_round_goes_on(mailbox, client):
     target = mailbox.messages("inbox")[0]["id"]
     # Thousands of changes to one message: Graph walks them and may send a page with no
     # items before the one that reports the message's final state.
-    client.batch([{"method": "PATCH", "url": "/me/messages/%s" % target,
-                   "body": {"isRead": number % 2 == 1}} for number in range(2010)])
+    client.batch(
+        [
+            {
+                "method": "PATCH",
+                "url": "/me/messages/%s" % target,
+                "body": {"isRead": number % 2 == 1},
+            }
+            for number in range(2010)
+        ]
+    )
 
     pages = list(client.delta_pages("inbox", cursor=last.cursor, page_size=50))
     empty = [page for page in pages if not (page.messages or page.removed)]
@@ -65,8 +76,11 @@ def test_replaying_a_page_or_a_round_returns_the_same_items(mailbox, client):
     *_, last = pages
     fresh = mailbox.deliver(subject="Arrived between rounds")
     for _ in range(2):
-        round_ids = [m["id"] for page in client.delta_pages("inbox", cursor=last.cursor)
-                     for m in page.messages]
+        round_ids = [
+            m["id"]
+            for page in client.delta_pages("inbox", cursor=last.cursor)
+            for m in page.messages
+        ]
         assert round_ids == [fresh["id"]]
 
 
@@ -74,8 +88,12 @@ def test_sync_reset_link_forces_a_fresh_round(mailbox, emulator, client, token_p
     first = next(client.delta_pages("inbox", page_size=30))
     mailbox.control("POST", "/mailboxes/%s/folders/inbox/expire-delta" % mailbox.email)
     # What Graph answers on the wire: 410 and a Location whose $deltatoken is empty.
-    answer = requests.get(first.cursor, headers={"Authorization": "Bearer " + token_provider()},
-                          verify=emulator.ca_file, timeout=10)
+    answer = requests.get(
+        first.cursor,
+        headers={"Authorization": "Bearer " + token_provider()},
+        verify=emulator.ca_file,
+        timeout=10,
+    )
     assert answer.status_code == 410
     reset_link = answer.headers["Location"]
     assert parse_qs(reset_link.split("?", 1)[1], keep_blank_values=True)["$deltatoken"] == [""]
@@ -92,13 +110,16 @@ def test_sync_reset_link_forces_a_fresh_round(mailbox, emulator, client, token_p
     assert delta_queries(mailbox) == []
 
 
-@pytest.mark.parametrize(("marker", "reason"), [
-    ({"reason": "deleted"}, "deleted"),
-    ({"reason": "Deleted"}, "deleted"),
-    ({"reason": "changed"}, "changed"),
-    ({}, "changed"),  # unknown: keep the local copy's tags until proven gone
-    ({"reason": "archived"}, "changed"),
-    (None, "changed"),
-])
+@pytest.mark.parametrize(
+    ("marker", "reason"),
+    [
+        ({"reason": "deleted"}, "deleted"),
+        ({"reason": "Deleted"}, "deleted"),
+        ({"reason": "changed"}, "changed"),
+        ({}, "changed"),  # unknown: keep the local copy's tags until proven gone
+        ({"reason": "archived"}, "changed"),
+        (None, "changed"),
+    ],
+)
 def test_removed_reasons(marker, reason):
     assert removed_reason(marker) == reason

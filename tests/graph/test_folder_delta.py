@@ -40,8 +40,9 @@ def test_first_round_pages_through_every_folder(mailbox, client):
 def test_next_round_reports_adds_renames_moves_and_deletes(mailbox, client):
     renamed = graph(client, "POST", "/me/mailFolders", {"displayName": "Old name"})
     moved = graph(client, "POST", "/me/mailFolders", {"displayName": "Wanderer"})
-    doomed = graph(client, "POST", "/me/mailFolders/inbox/childFolders",
-                   {"displayName": "Short lived"})
+    doomed = graph(
+        client, "POST", "/me/mailFolders/inbox/childFolders", {"displayName": "Short lived"}
+    )
     *_, link = finish_round(client)
 
     added = graph(client, "POST", "/me/mailFolders/inbox/childFolders", {"displayName": "New"})
@@ -88,8 +89,11 @@ def test_a_sync_reset_link_raises_sync_state_expired(mailbox, client):
 
 
 def test_listing_pages_and_includes_hidden_and_search_folders(mailbox, client):
-    mailbox.control("POST", "/mailboxes/%s/folders" % mailbox.email,
-                    json={"display_name": "Hidden archive", "hidden": True})
+    mailbox.control(
+        "POST",
+        "/mailboxes/%s/folders" % mailbox.email,
+        json={"display_name": "Hidden archive", "hidden": True},
+    )
     mailbox.clear_log()
     folders = list(client.iter_folders(page_size=3))
     assert mailbox.count("GET /v1.0/me/mailFolders") >= 2

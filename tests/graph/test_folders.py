@@ -6,12 +6,21 @@ from graph import NotFound
 
 
 def test_iter_folders_returns_the_whole_tree_parents_first(mailbox, client):
-    parent = mailbox.control("POST", "/mailboxes/%s/folders" % mailbox.email,
-                             json={"display_name": "Client projects", "parent_id": "inbox"})
-    child = mailbox.control("POST", "/mailboxes/%s/folders" % mailbox.email,
-                            json={"display_name": "Alpha launch", "parent_id": parent["id"]})
-    hidden = mailbox.control("POST", "/mailboxes/%s/folders" % mailbox.email,
-                             json={"display_name": "Hidden archive", "hidden": True})
+    parent = mailbox.control(
+        "POST",
+        "/mailboxes/%s/folders" % mailbox.email,
+        json={"display_name": "Client projects", "parent_id": "inbox"},
+    )
+    child = mailbox.control(
+        "POST",
+        "/mailboxes/%s/folders" % mailbox.email,
+        json={"display_name": "Alpha launch", "parent_id": parent["id"]},
+    )
+    hidden = mailbox.control(
+        "POST",
+        "/mailboxes/%s/folders" % mailbox.email,
+        json={"display_name": "Hidden archive", "hidden": True},
+    )
 
     folders = list(client.iter_folders())
     ids = [folder["id"] for folder in folders]
@@ -31,8 +40,11 @@ def test_iter_folders_returns_the_whole_tree_parents_first(mailbox, client):
 
 def test_iter_folders_follows_paging(mailbox, client):
     for number in range(120):
-        mailbox.control("POST", "/mailboxes/%s/folders" % mailbox.email,
-                        json={"display_name": "Bulk folder %03d" % number})
+        mailbox.control(
+            "POST",
+            "/mailboxes/%s/folders" % mailbox.email,
+            json={"display_name": "Bulk folder %03d" % number},
+        )
     mailbox.clear_log()
     names = {folder["displayName"] for folder in client.iter_folders()}
     assert {"Bulk folder %03d" % number for number in range(120)} <= names

@@ -22,10 +22,16 @@ def rich_message(mailbox):
         body="<p>Hello <b>team</b></p><img src='cid:pixel'>",
         body_type="html",
         attachments=[
-            {"name": "report.bin", "content_type": "application/octet-stream",
-             "content_b64": base64.b64encode(REPORT).decode()},
-            {"name": "pixel.png", "content_type": "image/png",
-             "content_b64": base64.b64encode(PIXEL).decode()},
+            {
+                "name": "report.bin",
+                "content_type": "application/octet-stream",
+                "content_b64": base64.b64encode(REPORT).decode(),
+            },
+            {
+                "name": "pixel.png",
+                "content_type": "image/png",
+                "content_b64": base64.b64encode(PIXEL).decode(),
+            },
         ],
     )
 
@@ -45,8 +51,9 @@ def test_mime_is_streamed_in_chunks(rich_message, client):
     assert len(chunks) > 1
     parsed = email.message_from_bytes(b"".join(chunks), policy=email.policy.default)
     assert parsed["Subject"] == "Quarterly report"
-    whole = email.message_from_bytes(client.get_mime(rich_message["id"]),
-                                     policy=email.policy.default)
+    whole = email.message_from_bytes(
+        client.get_mime(rich_message["id"]), policy=email.policy.default
+    )
     assert whole["Message-ID"] == parsed["Message-ID"]
 
 
@@ -56,9 +63,11 @@ def test_attachments_metadata_and_content(rich_message, client):
     assert all("contentBytes" not in item for item in attachments.values())
     assert attachments["report.bin"]["size"] >= len(REPORT)
     assert attachments["pixel.png"]["contentType"] == "image/png"
-    content = b"".join(client.iter_attachment_content(
-        rich_message["id"], attachments["report.bin"]["id"], chunk_size=16384
-    ))
+    content = b"".join(
+        client.iter_attachment_content(
+            rich_message["id"], attachments["report.bin"]["id"], chunk_size=16384
+        )
+    )
     assert content == REPORT
 
 

@@ -49,12 +49,11 @@ def test_504_without_retry_after_backs_off_exponentially(quiet_log, client, slee
     assert len(sleeps.waits) == 4
     # Full jitter: each wait is drawn from [0, 2**attempt] seconds.
     for attempt, wait in enumerate(sleeps.waits):
-        assert 0 <= wait <= 2 ** attempt
+        assert 0 <= wait <= 2**attempt
     assert quiet_log.count(ME) == 5
 
 
-def test_retry_after_beyond_the_limit_raises_throttled_at_once(quiet_log, make_client,
-                                                               sleeps):
+def test_retry_after_beyond_the_limit_raises_throttled_at_once(quiet_log, make_client, sleeps):
     client = make_client(max_retry_wait=60)
     quiet_log.fault("429", count=1, retry_after=120, path_contains="/v1.0/me")
     with pytest.raises(Throttled) as caught:

@@ -27,20 +27,25 @@ def test_send_mime_lands_in_sent_items(mailbox, client):
 
 
 def test_send_json_message(mailbox, client):
-    client.send_message({
-        "subject": "Hello from JSON",
-        "body": {"contentType": "HTML", "content": "<p>Hi</p>"},
-        "toRecipients": [{"emailAddress": {"address": "friend@example.com"}}],
-    })
+    client.send_message(
+        {
+            "subject": "Hello from JSON",
+            "body": {"contentType": "HTML", "content": "<p>Hi</p>"},
+            "toRecipients": [{"emailAddress": {"address": "friend@example.com"}}],
+        }
+    )
     assert "Hello from JSON" in {m["subject"] for m in mailbox.messages("sentitems")}
 
 
 def test_send_without_saving_a_copy(mailbox, client):
-    client.send_message({
-        "subject": "Not kept",
-        "body": {"contentType": "Text", "content": "Hi"},
-        "toRecipients": [{"emailAddress": {"address": "friend@example.com"}}],
-    }, save_to_sent=False)
+    client.send_message(
+        {
+            "subject": "Not kept",
+            "body": {"contentType": "Text", "content": "Hi"},
+            "toRecipients": [{"emailAddress": {"address": "friend@example.com"}}],
+        },
+        save_to_sent=False,
+    )
     assert "Not kept" not in {m["subject"] for m in mailbox.messages("sentitems")}
     assert len(mailbox.sent()) == 1
 

@@ -17,8 +17,9 @@ PIXEL = bytes.fromhex(
 )
 
 
-def large_message(to=("friend@example.com",), cc=("Colleague <colleague@example.com>",),
-                  subject="Quarterly pack"):
+def large_message(
+    to=("friend@example.com",), cc=("Colleague <colleague@example.com>",), subject="Quarterly pack"
+):
     message = EmailMessage()
     message["From"] = "Demo User <demo@maildesk.example>"
     if to:
@@ -31,10 +32,12 @@ def large_message(to=("friend@example.com",), cc=("Colleague <colleague@example.
     message["X-Priority"] = "1"
     message.set_content("The figures are attached.")
     message.add_alternative("<p>The figures <img src='cid:logo@maildesk'></p>", subtype="html")
-    message.get_payload()[1].add_related(PIXEL, maintype="image", subtype="png",
-                                         cid="<logo@maildesk>")
-    message.add_attachment(BIG, maintype="application", subtype="octet-stream",
-                           filename="figures.bin")
+    message.get_payload()[1].add_related(
+        PIXEL, maintype="image", subtype="png", cid="<logo@maildesk>"
+    )
+    message.add_attachment(
+        BIG, maintype="application", subtype="octet-stream", filename="figures.bin"
+    )
     message.add_attachment(SMALL, maintype="application", subtype="pdf", filename="notes.pdf")
     forwarded = EmailMessage()
     forwarded["Subject"] = "Earlier figures"
@@ -48,8 +51,11 @@ def draft_ids(mailbox):
 
 
 def upload_puts(mailbox):
-    return [entry for entry in mailbox.requests_log()["recent"]
-            if entry["method"] == "PUT" and "AttachmentSessions" in entry["path"]]
+    return [
+        entry
+        for entry in mailbox.requests_log()["recent"]
+        if entry["method"] == "PUT" and "AttachmentSessions" in entry["path"]
+    ]
 
 
 def test_large_mime_goes_as_a_draft_with_an_upload_session(mailbox, client):
@@ -65,20 +71,24 @@ def test_large_mime_goes_as_a_draft_with_an_upload_session(mailbox, client):
     assert sent[0]["internetMessageId"] == message["Message-ID"]
     # Body parts are not files; an attached e-mail is one file, not its parts.
     assert sorted(sent[0]["attachments"]) == sorted(
-        ["figures.bin", "notes.pdf", "earlier.eml", "attachment-1.png"])
+        ["figures.bin", "notes.pdf", "earlier.eml", "attachment-1.png"]
+    )
     assert draft_ids(mailbox) == drafts
     assert mailbox.count("POST /v1.0/me/sendMail") == 0
     assert len(upload_puts(mailbox)) == 2  # 5 MB in ranges of at most 4 MB
 
-    copy = [m for m in mailbox.messages("sentitems")
-            if m["internetMessageId"] == message["Message-ID"]]
+    copy = [
+        m for m in mailbox.messages("sentitems") if m["internetMessageId"] == message["Message-ID"]
+    ]
     assert len(copy) == 1 and copy[0]["subject"] == "Quarterly pack"
     assert copy[0]["importance"] == "high"
     files = {item["name"]: item for item in client.list_attachments(copy[0]["id"])}
-    assert b"".join(client.iter_attachment_content(copy[0]["id"], files["figures.bin"]["id"])
-                    ) == BIG
-    assert b"".join(client.iter_attachment_content(copy[0]["id"], files["notes.pdf"]["id"])
-                    ) == SMALL
+    assert (
+        b"".join(client.iter_attachment_content(copy[0]["id"], files["figures.bin"]["id"])) == BIG
+    )
+    assert (
+        b"".join(client.iter_attachment_content(copy[0]["id"], files["notes.pdf"]["id"])) == SMALL
+    )
     inline = [item for item in files.values() if item.get("contentId") == "logo@maildesk"]
     assert len(inline) == 1 and inline[0]["isInline"] is True
 
@@ -117,6 +127,7 @@ def test_refused_large_send_leaves_no_draft(mailbox, client):
 def test_body_over_the_request_limit_is_refused_before_sending(mailbox, client):
     mailbox.clear_log()
     with pytest.raises(MessageTooLarge):
-        client.send_mime(b"To: friend@example.com\r\nSubject: big\r\n\r\n"
-                         + b"x" * (4 * 1024 * 1024 + 1000))
+        client.send_mime(
+            b"To: friend@example.com\r\nSubject: big\r\n\r\n" + b"x" * (4 * 1024 * 1024 + 1000)
+        )
     assert mailbox.requests_log()["total"] == 0

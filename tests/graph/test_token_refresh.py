@@ -31,12 +31,10 @@ def refresh_tokens(token_cache):
 
 
 def graph_client(emulator, provider, sleeps):
-    return GraphClient(provider, graph_url=emulator.graph, ca_bundle=emulator.ca_file,
-                       sleep=sleeps)
+    return GraphClient(provider, graph_url=emulator.graph, ca_bundle=emulator.ca_file, sleep=sleeps)
 
 
-def test_rotated_refresh_token_reaches_the_store(mailbox, emulator, oauth_app, auth_result,
-                                                 sleeps):
+def test_rotated_refresh_token_reaches_the_store(mailbox, emulator, oauth_app, auth_result, sleeps):
     stored = []
     provider = TokenProvider(oauth_app, auth_result.token_cache, on_cache_changed=stored.append)
     client = graph_client(emulator, provider, sleeps)
@@ -54,16 +52,21 @@ def test_rotated_refresh_token_reaches_the_store(mailbox, emulator, oauth_app, a
         oauth_app.access_token(auth_result.token_cache, force_refresh=True)
 
 
-def test_refresh_rotated_by_another_process_is_picked_up(mailbox, emulator, oauth_app,
-                                                         auth_result, sleeps):
+def test_refresh_rotated_by_another_process_is_picked_up(
+    mailbox, emulator, oauth_app, auth_result, sleeps
+):
     # Two workers start from the same stored cache; the first refreshes and stores the
     # rotated token, which retires the one the second still holds.
     store = {"cache": auth_result.token_cache}
-    first = TokenProvider(oauth_app, store["cache"],
-                          on_cache_changed=lambda cache: store.update(cache=cache))
-    second = TokenProvider(oauth_app, store["cache"],
-                           on_cache_changed=lambda cache: store.update(cache=cache),
-                           load_latest_cache=lambda: store["cache"])
+    first = TokenProvider(
+        oauth_app, store["cache"], on_cache_changed=lambda cache: store.update(cache=cache)
+    )
+    second = TokenProvider(
+        oauth_app,
+        store["cache"],
+        on_cache_changed=lambda cache: store.update(cache=cache),
+        load_latest_cache=lambda: store["cache"],
+    )
     assert first(force_refresh=True)
     assert store["cache"] != auth_result.token_cache
 
@@ -75,15 +78,16 @@ def test_refresh_rotated_by_another_process_is_picked_up(mailbox, emulator, oaut
 
 def test_refused_refresh_without_a_newer_cache_is_reported(mailbox, oauth_app, auth_result):
     mailbox.control("POST", "/grants/revoke", json={"email": DEMO_USER})
-    provider = TokenProvider(oauth_app, auth_result.token_cache,
-                             load_latest_cache=lambda: auth_result.token_cache)
+    provider = TokenProvider(
+        oauth_app, auth_result.token_cache, load_latest_cache=lambda: auth_result.token_cache
+    )
     with pytest.raises(ReauthorizationRequired):
         provider(force_refresh=True)
 
 
-def test_mailbox_authorized_without_mail_send_keeps_refreshing(mailbox, emulator, oauth_app,
-                                                               complete_sign_in, monkeypatch,
-                                                               sleeps):
+def test_mailbox_authorized_without_mail_send_keeps_refreshing(
+    mailbox, emulator, oauth_app, complete_sign_in, monkeypatch, sleeps
+):
     # An administrator withheld Mail.Send: the user consented to reading only.
     with monkeypatch.context() as patched:
         patched.setattr(OAuthApp, "MAIL_SCOPES", ("User.Read", "Mail.ReadWrite"))
@@ -96,8 +100,9 @@ def test_mailbox_authorized_without_mail_send_keeps_refreshing(mailbox, emulator
     assert token and cache
 
     client = graph_client(emulator, TokenProvider(oauth_app, cache), sleeps)
-    assert {m["id"] for page in client.delta_pages("inbox", page_size=500)
-            for m in page.messages} == {m["id"] for m in mailbox.messages("inbox")}
+    assert {
+        m["id"] for page in client.delta_pages("inbox", page_size=500) for m in page.messages
+    } == {m["id"] for m in mailbox.messages("inbox")}
     with pytest.raises(PermissionDenied):
         client.send_mime(MIME)
     client.close()
@@ -126,8 +131,13 @@ def test_throttled_sign_in_service_is_not_replayed(mailbox, oauth_app, auth_resu
 
 
 def test_slow_sign_in_service_times_out_as_transient(mailbox, emulator, auth_result):
-    app = OAuthApp(mailbox.client_id, mailbox.client_secret, login_url=emulator.login,
-                   ca_bundle=emulator.ca_file, timeout=0.5)
+    app = OAuthApp(
+        mailbox.client_id,
+        mailbox.client_secret,
+        login_url=emulator.login,
+        ca_bundle=emulator.ca_file,
+        timeout=0.5,
+    )
     app.access_token(auth_result.token_cache)  # discovery done; only the refresh is slow
     mailbox.fault("latency", count=1, latency_ms=2000, path_contains="/oauth2/v2.0/token")
     started = time.monotonic()
