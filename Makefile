@@ -1,7 +1,7 @@
 # MailDesk developer commands. ODOO_PATH points at an Odoo 18.0 Community tree (default /opt/odoo18).
 PYTHON := .venv/bin/python
 
-.PHONY: run test lint bench venv clean
+.PHONY: run test lint pot bench venv clean
 
 venv:
 	@bash tools/bootstrap.sh
@@ -14,6 +14,9 @@ test: venv
 
 lint: venv
 	@$(PYTHON) tools/run_tests.py --only lint
+
+pot: venv
+	@$(PYTHON) tools/export_pot.py
 
 bench: venv
 	@$(PYTHON) bench/run.py

@@ -20,6 +20,19 @@ class FetchmailServer(models.Model):
         selection_add=[("maildesk_graph", "Outlook / Microsoft 365 (Graph)")],
         ondelete={"maildesk_graph": "set default"},
     )
+    # Actions on incoming mail apply to Inbox mail received from this moment on: Test &
+    # Confirm sets it, and choosing a model on a confirmed server that had none moves it
+    # forward, so that mail already handled in Outlook never floods in as new records.
+    maildesk_route_since = fields.Datetime(
+        "Actions Apply Since",
+        readonly=True,
+        copy=False,
+        help="Inbox mail received from this moment on goes through the actions above.",
+    )
+    maildesk_route_retry_after = fields.Datetime(groups="base.group_system", copy=False)
+    maildesk_gateway_ids = fields.One2many(
+        "maildesk.mail.gateway", "server_id", string="Routed Mail", readonly=True
+    )
 
     @api.depends("server_type")
     def _compute_server_type_info(self):
@@ -40,6 +53,19 @@ class FetchmailServer(models.Model):
 
     def _maildesk_unconfirmed_vals(self, vals):
         return {} if "state" in vals else {"state": "draft"}
+
+    def write(self, vals):
+        newly_routing = self.browse()
+        if vals.get("object_id"):
+            newly_routing = self.filtered(
+                lambda server: server.server_type == "maildesk_graph"
+                and server.state == "done"
+                and not server.object_id
+            )
+        result = super().write(vals)
+        if newly_routing:
+            newly_routing.maildesk_route_since = fields.Datetime.now()
+        return result
 
     def set_draft(self):
         result = super().set_draft()
@@ -100,7 +126,7 @@ class FetchmailServer(models.Model):
                     email=account.email,
                 )
             )
-        self.write({"state": "done"})
+        self.write({"state": "done", "maildesk_route_since": fields.Datetime.now()})
         _logger.info(
             "MailDesk %s: incoming server %s confirmed (Inbox: %s messages)",
             account.email,

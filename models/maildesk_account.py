@@ -16,7 +16,6 @@ class MaildeskAccount(models.Model):
     _inherit = [
         "mail.thread",
         "bus.listener.mixin",
-        "maildesk.account.oauth",
         "maildesk.account.folder.tree",
     ]
     _order = "name, id"

@@ -57,7 +57,14 @@ class MaildeskSyncEngine(models.AbstractModel):
         done = 0
         while time.monotonic() < deadline:
             try:
-                if not (self._sync_next_folder_tree() or self._sync_next_folder()):
+                # Routing new mail through Odoo's mail gateway takes its turn beside every
+                # sync step (no short-circuit), so a long backfill never holds it back.
+                if not any(
+                    [
+                        self._sync_next_folder_tree() or self._sync_next_folder(),
+                        self.env["maildesk.mail.gateway"]._route_next_batch(),
+                    ]
+                ):
                     break
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
                 # Another worker changed the row this one was claiming since this

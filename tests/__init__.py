@@ -4,6 +4,7 @@ from . import test_account_states_tour
 from . import test_account_tour
 from . import test_folder_tree
 from . import test_mail_compose
+from . import test_mail_gateway
 from . import test_mail_servers
 from . import test_mailbox_js
 from . import test_mailbox_records

@@ -15,8 +15,12 @@ from ..emulator.seeds.identities import (
     DEMO_PASSWORD,
 )
 from ..emulator.testing import EmulatorProcess
+from ..models.maildesk_graph_service import CALLBACK_PATH
 
-CALLBACK_PATH = "/maildesk/oauth/callback"
+
+def user_password(login):
+    """The password `login` signs in with: the one new_test_user gives, admin's own."""
+    return "admin" if login == "admin" else login.ljust(8, "x")
 
 
 class MaildeskEmulatorCase(HttpCase):
@@ -32,19 +36,7 @@ class MaildeskEmulatorCase(HttpCase):
 
     def setUp(self):
         super().setUp()
-        self.control("POST", "/reset")
-        self.control("POST", "/seed", {"spec": "demo"})
-        self.control(
-            "POST",
-            "/apps",
-            {
-                "client_id": DEMO_CLIENT_ID,
-                "client_secret": DEMO_CLIENT_SECRET,
-                "redirect_uris": [self.base_url() + CALLBACK_PATH],
-                "display_name": "MailDesk",
-            },
-        )
-        self.control("POST", "/settings", {"auto_consent": True, "auto_consent_user": DEMO_EMAIL})
+        self.seed_tenant()
         self.configure_oauth()
         self.owner = new_test_user(
             self.env, "md_owner", groups="maildesk.group_maildesk_user", email="owner@example.com"
@@ -60,6 +52,23 @@ class MaildeskEmulatorCase(HttpCase):
                 }
             )
         )
+
+    def seed_tenant(self, spec="demo"):
+        """The emulator reset to seed ``spec``, MailDesk's app registered with this Odoo's
+        callback, and the demo user consenting without a form."""
+        self.control("POST", "/reset")
+        self.control("POST", "/seed", {"spec": spec})
+        self.control(
+            "POST",
+            "/apps",
+            {
+                "client_id": DEMO_CLIENT_ID,
+                "client_secret": DEMO_CLIENT_SECRET,
+                "redirect_uris": [self.base_url() + CALLBACK_PATH],
+                "display_name": "MailDesk",
+            },
+        )
+        self.control("POST", "/settings", {"auto_consent": True, "auto_consent_user": DEMO_EMAIL})
 
     def inbox_folder(self, **vals):
         """The account's Inbox as a mirrored folder, without running a sync."""
@@ -140,7 +149,7 @@ class MaildeskEmulatorCase(HttpCase):
 
     def open_callback(self, callback_url, login="md_owner"):
         """Follow Microsoft's redirect into Odoo, logged in as `login`."""
-        self.authenticate(login, login.ljust(8, "x") if login != "admin" else "admin")
+        self.authenticate(login, user_password(login))
         parts = urlsplit(callback_url)
         self.assertEqual(parts.path, CALLBACK_PATH)
         return self.url_open(f"{parts.path}?{parts.query}", allow_redirects=False)

@@ -8,8 +8,11 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import Form
 
-from ..emulator.seeds.identities import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
-from .common import CALLBACK_PATH, DEMO_EMAIL, MaildeskEmulatorCase
+from .common import DEMO_EMAIL, MaildeskEmulatorCase
+
+# A second Outlook user of the emulator's tenant, for what spans two mailboxes.
+OTHER_EMAIL = "megan@maildesk.example"
+OTHER_PASSWORD = "megan"
 
 
 class MaildeskSyncCase(MaildeskEmulatorCase):
@@ -45,22 +48,33 @@ class MaildeskSyncCase(MaildeskEmulatorCase):
             else:
                 server.test_smtp_connection()
 
+    def second_mailbox(self):
+        """Another Outlook mailbox, signed in and confirmed on its own MailDesk account,
+        with its folders fetched."""
+        self.control(
+            "POST",
+            "/users",
+            {"email": OTHER_EMAIL, "display_name": "Megan", "password": OTHER_PASSWORD},
+        )
+        for number in range(3):
+            self.deliver(email=OTHER_EMAIL, subject="For Megan %d" % number)
+        account = (
+            self.env["maildesk.account"]
+            .with_user(self.owner)
+            .create({"name": "Megan's mailbox", "email": OTHER_EMAIL})
+        )
+        self.control("POST", "/settings", {"auto_consent_user": OTHER_EMAIL})
+        self.authorize(account=account)
+        self.control("POST", "/settings", {"auto_consent_user": DEMO_EMAIL})
+        self.confirm_servers(account)
+        self.assertEqual(account.state, "active")
+        account.action_fetch_folders()
+        return account
+
     def reseed(self, spec):
         """Start over on another seed of the emulator (``large:N``…): same app and demo
         user, the account signed in again and its folder tree fetched afresh."""
-        self.control("POST", "/reset")
-        self.control("POST", "/seed", {"spec": spec})
-        self.control(
-            "POST",
-            "/apps",
-            {
-                "client_id": DEMO_CLIENT_ID,
-                "client_secret": DEMO_CLIENT_SECRET,
-                "redirect_uris": [self.base_url() + CALLBACK_PATH],
-                "display_name": "MailDesk",
-            },
-        )
-        self.control("POST", "/settings", {"auto_consent": True, "auto_consent_user": DEMO_EMAIL})
+        self.seed_tenant(spec)
         self.account.folder_ids.sudo().unlink()
         self.authorize()
         self.account.action_fetch_folders()
@@ -149,6 +163,8 @@ class MaildeskSyncCase(MaildeskEmulatorCase):
 
     def sync_step(self):
         """One worker step (one page of the next due folder), on a cursor of its own."""
+        # What the test wrote (make_due) must be in the database the step reads.
+        self.env.flush_all()
         engine = self.env["maildesk.sync.engine"].sudo()
         with self.registry.cursor() as cr:
             engine.with_env(engine.env(cr=cr))._sync_next_folder()

@@ -7,6 +7,8 @@ from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.base.controllers.rpc import RPC_FAULT_CODE_ACCESS_ERROR
 
+from .common import user_password
+
 
 @tagged("post_install", "-at_install")
 class TestAccountAccess(HttpCase):
@@ -27,7 +29,7 @@ class TestAccountAccess(HttpCase):
 
     def rpc(self, login, method, *args, **kwargs):
         """Call maildesk.account over XML-RPC as `login`."""
-        password = login.ljust(8, "x")  # what new_test_user gives its users
+        password = user_password(login)
         uid = self.xmlrpc_common.authenticate(self.env.cr.dbname, login, password, {})
         self.assertTrue(uid, f"{login} could not log in")
         return self.xmlrpc_object.execute_kw(

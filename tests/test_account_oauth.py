@@ -6,7 +6,7 @@ import xmlrpc.client
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
-from .common import CALLBACK_PATH, DEMO_EMAIL, MaildeskEmulatorCase
+from .common import CALLBACK_PATH, DEMO_EMAIL, MaildeskEmulatorCase, user_password
 
 
 @tagged("post_install", "-at_install")
@@ -31,7 +31,7 @@ class TestAccountOAuth(MaildeskEmulatorCase):
         self.assertIn("RefreshToken", self.stored_token())
         self.assertTrue(
             self.account.message_ids.filtered(
-                lambda message: "Connected to Outlook as demo@maildesk.example" in message.body
+                lambda message: f"Connected to Outlook as {DEMO_EMAIL}" in message.body
             )
         )
 
@@ -134,7 +134,7 @@ class TestAccountOAuth(MaildeskEmulatorCase):
             self.env, "md_boss", groups="maildesk.group_maildesk_manager,base.group_system"
         )
         for login in ("md_owner", "md_boss"):
-            password = login.ljust(8, "x")
+            password = user_password(login)
             uid = self.xmlrpc_common.authenticate(self.env.cr.dbname, login, password, {})
             with self.assertRaises(xmlrpc.client.Fault, msg=login) as caught:
                 self.xmlrpc_object.execute_kw(

@@ -8,10 +8,9 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from .common import DEMO_EMAIL
-from .sync_case import MaildeskSyncCase
+from .sync_case import OTHER_EMAIL, MaildeskSyncCase
 
 BATCH = "POST /v1.0/$batch"
-OTHER_EMAIL = "megan@maildesk.example"
 
 
 @tagged("post_install", "-at_install")
@@ -139,20 +138,7 @@ class TestMessageActions(MaildeskSyncCase):
         self.assert_mirror_equals_truth()
 
     def test_messages_of_two_mailboxes_go_in_one_batch_each(self):
-        self.control(
-            "POST", "/users", {"email": OTHER_EMAIL, "display_name": "Megan", "password": "megan"}
-        )
-        for number in range(3):
-            self.deliver(email=OTHER_EMAIL, subject="For Megan %d" % number)
-        other = (
-            self.env["maildesk.account"]
-            .with_user(self.owner)
-            .create({"name": "Megan's mailbox", "email": OTHER_EMAIL})
-        )
-        self.control("POST", "/settings", {"auto_consent_user": OTHER_EMAIL})
-        self.authorize(account=other)
-        self.confirm_servers(other)
-        other.action_fetch_folders()
+        other = self.second_mailbox()
         self.sync_until_idle(accounts=self.account | other)
         theirs = self.messages(3, folder=self.folder("inbox", account=other))
         ours = self.messages(2, is_read=False)

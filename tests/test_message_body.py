@@ -11,7 +11,7 @@ from lxml import html as lxml_html
 from odoo.tests import new_test_user, tagged
 from odoo.tests.common import JsonRpcException
 
-from .common import DEMO_EMAIL, MaildeskEmulatorCase
+from .common import DEMO_EMAIL, MaildeskEmulatorCase, user_password
 from .hostile_html import HOSTILE_BODIES, TRACKER
 
 PNG = base64.b64decode(
@@ -115,7 +115,7 @@ class TestMessageBody(MaildeskEmulatorCase):
 
     def call_kw(self, login, model, method, args, kwargs=None):
         """JSON-RPC, as the web client calls a model method, logged in as `login`."""
-        self.authenticate(login, login.ljust(8, "x"))
+        self.authenticate(login, user_password(login))
         return self.make_jsonrpc_request(
             f"/web/dataset/call_kw/{model}/{method}",
             {

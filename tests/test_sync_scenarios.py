@@ -17,12 +17,11 @@ from odoo.tests import new_test_user, tagged
 from odoo.tests.common import JsonRpcException
 
 from ..graph import DeltaPage
-from .common import DEMO_EMAIL
-from .sync_case import MaildeskSyncCase
+from .common import DEMO_EMAIL, user_password
+from .sync_case import OTHER_EMAIL, MaildeskSyncCase
 
 _logger = logging.getLogger(__name__)
 
-OTHER_EMAIL = "megan@maildesk.example"
 CURSOR_FIELDS = {
     "maildesk.account": ["folder_delta_link", "folders_due_date", "folder_root_id"],
     "maildesk.folder": ["delta_link", "backfill_link", "round_no", "watch_due_date"],
@@ -61,27 +60,6 @@ class TestSyncScenarios(MaildeskSyncCase):
             yield handler.records
         finally:
             logger.removeHandler(handler)
-
-    def second_mailbox(self):
-        """Another Outlook mailbox, signed in and confirmed on its own MailDesk account,
-        with its folders fetched."""
-        self.control(
-            "POST", "/users", {"email": OTHER_EMAIL, "display_name": "Megan", "password": "megan"}
-        )
-        for number in range(3):
-            self.deliver(email=OTHER_EMAIL, subject="For Megan %d" % number)
-        account = (
-            self.env["maildesk.account"]
-            .with_user(self.owner)
-            .create({"name": "Megan's mailbox", "email": OTHER_EMAIL})
-        )
-        self.control("POST", "/settings", {"auto_consent_user": OTHER_EMAIL})
-        self.authorize(account=account)
-        self.control("POST", "/settings", {"auto_consent_user": DEMO_EMAIL})
-        self.confirm_servers(account)
-        self.assertEqual(account.state, "active")
-        account.action_fetch_folders()
-        return account
 
     def test_history_months_leaves_older_mail_in_outlook(self):
         self.account.history_months = 1
@@ -391,7 +369,7 @@ class TestSyncScenarios(MaildeskSyncCase):
 
     def rpc(self, login, model, method, *args, **kwargs):
         """``model.method(*args, **kwargs)`` over JSON-RPC, as the web client calls it."""
-        self.authenticate(login, login.ljust(8, "x"))
+        self.authenticate(login, user_password(login))
         return self.make_jsonrpc_request(
             "/web/dataset/call_kw",
             {"model": model, "method": method, "args": list(args), "kwargs": kwargs},

@@ -59,7 +59,7 @@ LOG_DIR = odoo_env.RUN_DIR / "logs"
 # Nothing serves this origin: the callback query is handed to the account in-process, as
 # the controller would (see controllers/oauth.py).
 BASE_URL = "http://127.0.0.1:8069"
-CALLBACK_PATH = "/maildesk/oauth/callback"
+CALLBACK_PATH = odoo_env.callback_path()
 CATEGORIES = ("Red category", "Blue category", "VIP", "Soak")
 SENDERS = (
     "alice@contoso.example",

@@ -12,12 +12,13 @@ import sys
 import time
 from urllib.parse import urlsplit
 
+import odoo_env
 import requests
 
 from emulator.seeds.identities import DEMO_DISPLAY_NAME, DEMO_EMAIL
 
 ADMIN_LOGIN = ADMIN_PASSWORD = "admin"
-CALLBACK_PATH = "/maildesk/oauth/callback"
+CALLBACK_PATH = odoo_env.callback_path()
 # The demo Inbox (a few hundred messages) takes seconds on an idle machine; this leaves
 # room for a busy one before saying it is still under way.
 SYNC_TIMEOUT_SECONDS = 180

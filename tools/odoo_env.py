@@ -1,5 +1,6 @@
 """What `make test` and `make run` share: paths, PostgreSQL, and the Odoo command line."""
 
+import ast
 import os
 import shutil
 import socket
@@ -17,6 +18,20 @@ DB_USER = os.environ.get("PGUSER", "") or None
 # Installed beside MailDesk in the test and demo databases: a business app whose records
 # have a contact and accept mail, so the record beside each mail has something to show.
 COMPANION_APPS = ("crm",)
+
+
+def callback_path():
+    """The path of the OAuth callback route Odoo serves, as the addon defines it.
+
+    Read from the source, the way Odoo reads a manifest: importing the addon's models
+    needs a running Odoo, and a copy of the value here would drift from the route."""
+    source = REPO / "models" / "maildesk_graph_service.py"
+    for node in ast.parse(source.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "CALLBACK_PATH" for target in node.targets
+        ):
+            return ast.literal_eval(node.value)
+    raise LookupError(f"no CALLBACK_PATH in {source}")
 
 
 def install_list():
@@ -105,17 +120,27 @@ def db_args():
     return args
 
 
+def server_args():
+    """Odoo's options for this checkout: its addons, its data folder, the database server."""
+    return ["--addons-path", addons_path(), "--data-dir", str(RUN_DIR / "data"), *db_args()]
+
+
 def odoo_command(*args):
     """The Odoo server command line for this checkout, with our virtualenv's Python."""
+    return [sys.executable, str(ODOO_PATH / "odoo-bin"), *server_args(), *args]
+
+
+def library_args(database, logfile, log_level="info"):
+    """Odoo's configuration for a process that runs Odoo as a library (the chaos soak,
+    the benchmarks): ``odoo.tools.config.parse_config(library_args(...))``."""
     return [
-        sys.executable,
-        str(ODOO_PATH / "odoo-bin"),
-        "--addons-path",
-        addons_path(),
-        "--data-dir",
-        str(RUN_DIR / "data"),
-        *db_args(),
-        *args,
+        *server_args(),
+        "--database",
+        database,
+        "--logfile",
+        str(logfile),
+        "--log-level",
+        log_level,
     ]
 
 

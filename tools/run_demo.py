@@ -21,13 +21,18 @@ sys.path.insert(0, str(odoo_env.REPO))
 import demo_mailbox
 
 # The demo app registered in the emulator (see emulator/README.md, "Seeded identities").
-from emulator.seeds.identities import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from emulator.seeds.identities import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_EMAIL,
+    DEMO_PASSWORD,
+)
 
 DATABASE = os.environ.get("MAILDESK_DEMO_DB", "maildesk_demo")
 HTTP_PORT = int(os.environ.get("MAILDESK_HTTP_PORT", "8069"))
 HTTP_INTERFACE = os.environ.get("MAILDESK_HTTP_INTERFACE", "127.0.0.1")
 EMULATOR_PORT = int(os.environ.get("MAILDESK_EMULATOR_PORT", "8443"))
-CALLBACK_PATH = "/maildesk/oauth/callback"
+CALLBACK_PATH = odoo_env.callback_path()
 
 
 def start_emulator():
@@ -77,12 +82,12 @@ def emulator_control(endpoints, method, path, payload=None):
         return json.loads(answer.read() or b"null")
 
 
-def register_callback(endpoints):
+def register_callback(endpoints, port=HTTP_PORT):
     """Let the demo app send the browser back to the port Odoo serves on.
 
     The seeded app knows the callback on port 8069 only; with another MAILDESK_HTTP_PORT
     the sign-in page would refuse the redirect URI."""
-    wanted = [f"http://{host}:{HTTP_PORT}{CALLBACK_PATH}" for host in ("localhost", "127.0.0.1")]
+    wanted = [f"http://{host}:{port}{CALLBACK_PATH}" for host in ("localhost", "127.0.0.1")]
     apps = emulator_control(endpoints, "GET", "/apps")["apps"]
     app = next((app for app in apps if app["client_id"] == DEMO_CLIENT_ID), None)
     known = app["redirect_uris"] if app else []
@@ -199,9 +204,9 @@ def main():
                 demo_mailbox.wait_for_inbox(odoo_url, DATABASE, inbox_id)
             print(
                 f"\nMailDesk demo is up: http://localhost:{HTTP_PORT}  "
-                "(login: admin / password: admin)\n"
+                f"(login: {demo_mailbox.ADMIN_LOGIN} / password: {demo_mailbox.ADMIN_PASSWORD})\n"
                 f"Microsoft cloud emulator: {endpoints['login']}  "
-                "(demo mailbox demo@maildesk.example / password demo; "
+                f"(demo mailbox {DEMO_EMAIL} / password {DEMO_PASSWORD}; "
                 f"CA: {endpoints['ca_file']})\n"
                 "Ctrl-C stops both.",
                 flush=True,

@@ -6,6 +6,7 @@ websocket-client is missing, and a tour that did not run proves nothing.
 """
 
 import argparse
+import hashlib
 import os
 import re
 import shutil
@@ -15,6 +16,7 @@ import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
+import export_pot
 import odoo_env
 
 LOG_DIR = odoo_env.RUN_DIR / "logs"
@@ -63,6 +65,47 @@ def run_lint(tally):
         cwd=odoo_env.addons_dir(),
     )
     tally.add("pylint-odoo", *((1, 0) if pylint.returncode == 0 else (0, 1)))
+
+    node_bin = ensure_node_modules()
+    banner("eslint")
+    eslint = subprocess.run([str(node_bin / "eslint"), "--max-warnings=0", "."], cwd=odoo_env.REPO)
+    tally.add("eslint", *((1, 0) if eslint.returncode == 0 else (0, 1)))
+
+    banner("prettier")
+    prettier = subprocess.run([str(node_bin / "prettier"), "--check", "."], cwd=odoo_env.REPO)
+    tally.add("prettier", *((1, 0) if prettier.returncode == 0 else (0, 1)))
+
+
+def ensure_node_modules():
+    """Install the JavaScript checkers from package-lock.json when missing or out of date.
+
+    Returns the folder of their commands. The lockfile's hash is kept beside them so a
+    changed lockfile reinstalls, as bootstrap.sh does for the virtualenv.
+    """
+    npm = shutil.which("npm")
+    if not npm:
+        raise odoo_env.PrerequisiteMissing(
+            "Node.js 18.18+ with npm is needed for the JavaScript checks: "
+            "install it (Debian: apt-get install nodejs npm)."
+        )
+    modules = odoo_env.REPO / "node_modules"
+    stamp = modules / ".maildesk-lock.sha256"
+    wanted = hashlib.sha256((odoo_env.REPO / "package-lock.json").read_bytes()).hexdigest()
+    commands = [modules / ".bin" / name for name in ("eslint", "prettier")]
+    if (
+        stamp.is_file()
+        and stamp.read_text().strip() == wanted
+        and all(command.exists() for command in commands)
+    ):
+        return modules / ".bin"
+    banner("npm ci: the JavaScript checkers, from package-lock.json")
+    installed = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=odoo_env.REPO)
+    if installed.returncode != 0:
+        raise odoo_env.PrerequisiteMissing(
+            "npm ci failed: check access to the npm registry (npm config get registry)."
+        )
+    stamp.write_text(wanted + "\n")
+    return modules / ".bin"
 
 
 def run_pytest(tally):
@@ -154,6 +197,17 @@ def run_odoo(tally, keep_db=False):
         tally.add("odoo install", *((1, 0) if ok else (0, 1)))
         if code != 0:
             return
+
+        # Against the database just installed: exporting costs seconds, installing a minute.
+        banner("i18n: i18n/maildesk.pot against the code")
+        started = time.monotonic()
+        try:
+            current = export_pot.check_database(database)
+        except (odoo_env.PrerequisiteMissing, export_pot.ExportFailed) as failure:
+            print(failure, flush=True)
+            current = False
+        print(f"checked in {time.monotonic() - started:.0f}s", flush=True)
+        tally.add("i18n pot", *((1, 0) if current else (0, 1)))
 
         banner("Odoo: maildesk tests (at_install + post_install, browser tours included)")
         seen = {"report": None, "skipped": [], "failures": 0, "hoot_passed": 0}

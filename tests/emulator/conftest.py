@@ -16,11 +16,12 @@ import msal
 import pytest
 import requests
 
+from emulator.seeds.identities import DEMO_REDIRECT_URIS
 from emulator.testing import EmulatorProcess
 
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 CLIENT_SECRET = "s3cret-value"
-REDIRECT_URI = "http://localhost:8069/maildesk/oauth/callback"
+REDIRECT_URI = DEMO_REDIRECT_URIS[0]
 USER_EMAIL = "ada@contoso.example"
 USER_PASSWORD = "correct horse"
 GRAPH_SCOPES = ["Mail.ReadWrite", "Mail.Send", "User.Read"]

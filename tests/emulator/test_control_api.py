@@ -2,7 +2,13 @@
 
 import pytest
 
-from emulator.seeds.identities import DEMO_CLIENT_ID
+from emulator.seeds.identities import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_DISPLAY_NAME,
+    DEMO_EMAIL,
+    DEMO_REDIRECT_URIS,
+)
 
 
 def test_reset_forgets_apps_users_settings_faults_and_log(tenant):
@@ -25,10 +31,10 @@ def test_seed_demo_creates_the_documented_identities(tenant):
     seeded = tenant.control("POST", "/seed", {"spec": "demo"})
 
     (app,) = [a for a in seeded["apps"] if a["client_id"] == DEMO_CLIENT_ID]
-    assert {"value": "demo-secret", "expired": False} in app["secrets"]
-    assert "http://localhost:8069/maildesk/oauth/callback" in app["redirect_uris"]
-    (user,) = [u for u in seeded["users"] if u["email"] == "demo@maildesk.example"]
-    assert user["display_name"] == "Demo User"
+    assert {"value": DEMO_CLIENT_SECRET, "expired": False} in app["secrets"]
+    assert set(DEMO_REDIRECT_URIS) <= set(app["redirect_uris"])
+    (user,) = [u for u in seeded["users"] if u["email"] == DEMO_EMAIL]
+    assert user["display_name"] == DEMO_DISPLAY_NAME
     assert user["has_mailbox"] is True
 
 

@@ -11,7 +11,7 @@ import sys
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 import graph_fixtures
-from graph_fixtures import GraphClient, acquire_token, deliver, new_user
+from graph_fixtures import DEMO_EMAIL, GraphClient, acquire_token, deliver, new_user
 
 from emulator.testing import EmulatorProcess
 
@@ -272,7 +272,7 @@ def test_demo_top_level_is_an_exchange_mailbox(graph, demo_emulator):
     assert _error_code(graph.delete("/me/mailFolders/conversationhistory"), 400) == (
         "ErrorDeleteDistinguishedFolder"
     )
-    truth = _truth(demo_emulator, "demo@maildesk.example")
+    truth = _truth(demo_emulator, DEMO_EMAIL)
     assert truth["Inbox/Projects/Acme/2026"]["totalItemCount"] == 4
     assert truth["Private"]["isHidden"] is True
     assert truth["Unread Mail"]["isSearchFolder"] is True

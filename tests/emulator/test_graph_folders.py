@@ -11,6 +11,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 import graph_fixtures
 
+from emulator.seeds.identities import DEMO_DISPLAY_NAME, DEMO_EMAIL
+
 # pytest finds fixtures among the module's globals.
 demo_emulator = graph_fixtures.demo_emulator
 fresh = graph_fixtures.fresh
@@ -29,8 +31,8 @@ FOLDER_FIELDS = {
 
 def test_me_describes_the_signed_in_user(graph):
     me = graph.ok("GET", "/me")
-    assert me["mail"] == me["userPrincipalName"] == "demo@maildesk.example"
-    assert me["displayName"] == "Demo User"
+    assert me["mail"] == me["userPrincipalName"] == DEMO_EMAIL
+    assert me["displayName"] == DEMO_DISPLAY_NAME
     assert re.fullmatch(r"[0-9a-f-]{36}", me["id"])
     assert me["@odata.context"].endswith("$metadata#users/$entity")
 

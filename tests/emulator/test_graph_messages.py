@@ -11,7 +11,7 @@ from email import policy
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 import graph_fixtures
-from graph_fixtures import b64, deliver
+from graph_fixtures import DEMO_EMAIL, b64, deliver
 
 # pytest finds fixtures among the module's globals.
 demo_emulator = graph_fixtures.demo_emulator
@@ -67,7 +67,7 @@ def test_a_message_has_graph_fields_and_select_narrows_them(graph):
     assert message["@odata.context"].endswith("/messages/$entity")
     assert message["@odata.etag"] == 'W/"%s"' % message["changeKey"]
     assert message["from"]["emailAddress"]["address"]
-    assert message["toRecipients"][0]["emailAddress"]["address"] == "demo@maildesk.example"
+    assert message["toRecipients"][0]["emailAddress"]["address"] == DEMO_EMAIL
     assert message["flag"]["flagStatus"] in ("notFlagged", "flagged", "complete")
     assert message["importance"] in ("low", "normal", "high")
     assert base64.b64decode(message["conversationIndex"])[:1] == b"\x01"

@@ -2,7 +2,13 @@
 
 import jwt
 
-from emulator.seeds.identities import DEMO_CLIENT_ID
+from emulator.seeds.identities import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_DISPLAY_NAME,
+    DEMO_EMAIL,
+    DEMO_PASSWORD,
+)
 
 
 def test_consent_page_shows_app_permissions_and_login_hint(tenant):
@@ -178,13 +184,13 @@ def _claims(id_token):
 def test_the_demo_seed_user_signs_in_on_the_page(tenant):
     tenant.control("POST", "/seed", {"spec": "demo"})
     tenant.client_id = DEMO_CLIENT_ID
-    tenant.client_secret = "demo-secret"
-    tenant.email, tenant.password = "demo@maildesk.example", "demo"
-    page, params = tenant.authorize(login_hint="demo@maildesk.example")
+    tenant.client_secret = DEMO_CLIENT_SECRET
+    tenant.email, tenant.password = DEMO_EMAIL, DEMO_PASSWORD
+    page, params = tenant.authorize(login_hint=DEMO_EMAIL)
     assert "Permissions requested" in page.text
 
     answer = tenant.submit_consent(page)
 
     code = tenant.query_of(answer.headers["Location"])["code"]
     token = tenant.redeem(code, params).json()
-    assert _claims(token["id_token"])["name"] == "Demo User"
+    assert _claims(token["id_token"])["name"] == DEMO_DISPLAY_NAME

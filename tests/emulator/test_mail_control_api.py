@@ -8,7 +8,7 @@ import sys
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 import graph_fixtures
-from graph_fixtures import GraphClient, acquire_token, b64, deliver, new_user
+from graph_fixtures import DEMO_EMAIL, GraphClient, acquire_token, b64, deliver, new_user
 
 # pytest finds fixtures among the module's globals.
 demo_emulator = graph_fixtures.demo_emulator
@@ -27,7 +27,7 @@ def _messages(emulator, address, folder):
 
 
 def test_demo_mailbox_ground_truth(demo_emulator):
-    folders = _folders(demo_emulator, "demo@maildesk.example")
+    folders = _folders(demo_emulator, DEMO_EMAIL)
     assert {
         "Inbox",
         "Inbox/Projects/Acme",
@@ -47,7 +47,7 @@ def test_demo_mailbox_ground_truth(demo_emulator):
         folder["totalItemCount"] for folder in folders.values() if not folder["isSearchFolder"]
     )
     assert 250 <= total <= 400
-    inbox = _messages(demo_emulator, "demo@maildesk.example", "inbox")
+    inbox = _messages(demo_emulator, DEMO_EMAIL, "inbox")
     assert len(inbox) == folders["Inbox"]["totalItemCount"]
     assert {
         "id",
@@ -63,13 +63,13 @@ def test_demo_mailbox_ground_truth(demo_emulator):
     assert any(message["flag"]["flagStatus"] == "flagged" for message in inbox)
     assert any(message["categories"] for message in inbox)
     assert any(message["hasAttachments"] for message in inbox)
-    sent = _messages(demo_emulator, "demo@maildesk.example", "sentitems")
+    sent = _messages(demo_emulator, DEMO_EMAIL, "sentitems")
     threads = {message["conversationId"] for message in sent} & {
         message["conversationId"] for message in inbox
     }
     assert len(threads) >= 5  # replies in Sent Items share conversations with the Inbox
     paged = demo_emulator.control(
-        "GET", "/mailboxes/demo@maildesk.example/folders/inbox/messages?offset=5&limit=3"
+        "GET", f"/mailboxes/{DEMO_EMAIL}/folders/inbox/messages?offset=5&limit=3"
     )
     assert [m["id"] for m in paged.json()["messages"]] == [m["id"] for m in inbox[5:8]]
 
@@ -78,8 +78,8 @@ def test_demo_seed_is_reproducible(demo_emulator):
     from emulator.testing import EmulatorProcess
 
     with EmulatorProcess(seed="demo") as other:
-        theirs = _messages(other, "demo@maildesk.example", "inbox")
-    ours = _messages(demo_emulator, "demo@maildesk.example", "inbox")
+        theirs = _messages(other, DEMO_EMAIL, "inbox")
+    ours = _messages(demo_emulator, DEMO_EMAIL, "inbox")
     assert [(m["subject"], m["receivedDateTime"], m["internetMessageId"]) for m in theirs][:50] == [
         (m["subject"], m["receivedDateTime"], m["internetMessageId"]) for m in ours
     ][:50]

@@ -13,13 +13,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from emulator.seeds.identities import DEMO_CLIENT_ID
+from emulator.seeds.identities import DEMO_CLIENT_ID, DEMO_REDIRECT_URIS
 from emulator.seeds.identities import DEMO_CLIENT_SECRET as DEMO_SECRET
 from emulator.seeds.identities import DEMO_EMAIL as DEMO_USER
 from emulator.testing import EmulatorProcess
 from graph import GraphClient, OAuthApp, TokenProvider
 
-REDIRECT_URI = "http://localhost:8069/maildesk/oauth/callback"
+REDIRECT_URI = DEMO_REDIRECT_URIS[0]
 
 
 class SleepRecorder:

@@ -5,6 +5,8 @@ import uuid
 
 import pytest
 
+from emulator.seeds.identities import DEMO_EMAIL as DEMO_USER
+from emulator.seeds.identities import DEMO_REDIRECT_URIS
 from graph import (
     AuthorizationDenied,
     ClientConfigurationError,
@@ -15,8 +17,7 @@ from graph import (
     TransientError,
 )
 
-DEMO_USER = "demo@maildesk.example"
-REDIRECT_URI = "http://localhost:8069/maildesk/oauth/callback"
+REDIRECT_URI = DEMO_REDIRECT_URIS[0]
 
 
 def refresh_tokens(token_cache):

@@ -4,9 +4,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from emulator.seeds.identities import DEMO_EMAIL as DEMO_USER
 from graph import CLOUDS, CloudEndpoints, GraphClient, GraphError, OAuthApp, TokenProvider
 
-DEMO_USER = "demo@maildesk.example"
 DELTA_PATH = "/me/mailFolders/AAMkAGI2/messages/delta?$skiptoken=abc"
 
 

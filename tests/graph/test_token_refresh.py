@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from emulator.seeds.identities import DEMO_EMAIL as DEMO_USER
 from graph import (
     AuthenticationFailed,
     ClientConfigurationError,
@@ -16,8 +17,6 @@ from graph import (
     TokenProvider,
     TransientError,
 )
-
-DEMO_USER = "demo@maildesk.example"
 
 MIME = (
     b"From: demo@maildesk.example\r\nTo: friend@example.com\r\n"

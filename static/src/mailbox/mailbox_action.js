@@ -1,4 +1,11 @@
-import { Component, onWillStart, useEffect, useExternalListener, useRef, useState } from "@odoo/owl";
+import {
+    Component,
+    onWillStart,
+    useEffect,
+    useExternalListener,
+    useRef,
+    useState,
+} from "@odoo/owl";
 import { browser } from "@web/core/browser/browser";
 import { router } from "@web/core/browser/router";
 import { _t } from "@web/core/l10n/translation";

@@ -1,8 +1,22 @@
 import { onRpc } from "@web/../tests/web_test_helpers";
 
 export const ACCOUNTS = [
-    { id: 1, name: "Sales", email: "sales@acme.test", sender_name: "Acme Sales", state: "active", folders: [] },
-    { id: 2, name: "Support", email: "help@acme.test", sender_name: "", state: "active", folders: [] },
+    {
+        id: 1,
+        name: "Sales",
+        email: "sales@acme.test",
+        sender_name: "Acme Sales",
+        state: "active",
+        folders: [],
+    },
+    {
+        id: 2,
+        name: "Support",
+        email: "help@acme.test",
+        sender_name: "",
+        state: "active",
+        folders: [],
+    },
 ];
 
 /**

@@ -16,7 +16,7 @@ test("a reply all opens prefilled from compose_defaults", async () => {
             to: [{ name: "Ann Lee", address: "ann@client.test" }],
             cc: [{ name: "", address: "bob@client.test" }],
             subject: "RE: Quote 42",
-            body: '<div><p>Thanks!</p><blockquote><p>Original text</p></blockquote></div>',
+            body: "<div><p>Thanks!</p><blockquote><p>Original text</p></blockquote></div>",
             attachments: [{ id: 7, name: "quote.pdf", size: 2048, mimetype: "application/pdf" }],
             reply_to_message_id: 5,
         },
@@ -48,7 +48,9 @@ test("a reply all opens prefilled from compose_defaults", async () => {
 });
 
 test("one account shows as text, Cc and Bcc appear on demand", async () => {
-    mockComposerServer({ accounts: [{ id: 1, name: "Me", email: "me@acme.test", sender_name: "Me Myself" }] });
+    mockComposerServer({
+        accounts: [{ id: 1, name: "Me", email: "me@acme.test", sender_name: "Me Myself" }],
+    });
     await mountWithCleanup(MailboxComposer, { props: { mode: "new", onClose: () => {} } });
     expect("select.o_maildesk_composer_account").toHaveCount(0);
     expect("span.o_maildesk_composer_account").toHaveText("Me Myself <me@acme.test>");

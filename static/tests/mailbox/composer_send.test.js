@@ -141,9 +141,13 @@ test("files dropped on the composer are uploaded and attached", async () => {
             const file = params.ufile[0];
             expect.step(`upload ${file.name}`);
             if (file.name === "huge.bin") {
-                return JSON.stringify([{ error: "You are not allowed to upload an attachment here." }]);
+                return JSON.stringify([
+                    { error: "You are not allowed to upload an attachment here." },
+                ]);
             }
-            return JSON.stringify([{ id: nextId++, filename: file.name, size: file.size, mimetype: file.type }]);
+            return JSON.stringify([
+                { id: nextId++, filename: file.name, size: file.size, mimetype: file.type },
+            ]);
         },
     });
     await mountWithCleanup(MailboxComposer, { props: { mode: "new", onClose: () => {} } });

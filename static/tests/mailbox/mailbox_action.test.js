@@ -26,7 +26,9 @@ test("the tree, the list and an empty reading pane", async () => {
     expect(".o_maildesk_all_inboxes").toHaveClass("active");
     expect(".o_maildesk_all_inboxes .o_maildesk_unread_count").toHaveText("2");
     expect(queryAllTexts(".o_maildesk_folder_name")).toEqual(["Inbox", "Projects", "Archive"]);
-    expect(".o_maildesk_folder[data-folder-id='12'] .o_maildesk_sync_state").toHaveText("syncing 40%");
+    expect(".o_maildesk_folder[data-folder-id='12'] .o_maildesk_sync_state").toHaveText(
+        "syncing 40%"
+    );
     expect(".o_maildesk_empty_view").toHaveText(/Select a message to read it/);
 });
 
@@ -57,7 +59,12 @@ test("keyboard: j / k move the cursor, Enter opens, s flags, e archives", async 
     await contains(".o_maildesk_row[data-message-id='2'] .o_maildesk_row_flag");
     await press("e");
     await contains(".o_maildesk_row", { count: 2 });
-    expect(calls.find((call) => call[2] === "archive")).toEqual(["apply_action", [2], "archive", null]);
+    expect(calls.find((call) => call[2] === "archive")).toEqual([
+        "apply_action",
+        [2],
+        "archive",
+        null,
+    ]);
     // The next message opens, as in Outlook.
     await contains(".o_maildesk_view_subject", { text: "Subject 1" });
 });

@@ -30,7 +30,10 @@ test("dropping selected rows on a folder moves them there", async () => {
     await contains(".o_maildesk_row", { count: 3 });
     await click(".o_maildesk_row[data-message-id='3'] .o_maildesk_row_check");
     await click(".o_maildesk_row[data-message-id='2'] .o_maildesk_row_check");
-    dragRowOnFolder(".o_maildesk_row[data-message-id='2']", ".o_maildesk_folder[data-folder-id='13']");
+    dragRowOnFolder(
+        ".o_maildesk_row[data-message-id='2']",
+        ".o_maildesk_folder[data-folder-id='13']"
+    );
     await contains(".o_maildesk_row", { count: 1 });
     expect(calls.find((call) => call[0] === "apply_action")).toEqual([
         "apply_action",
@@ -53,7 +56,10 @@ test("a bus notice refreshes the list; a refused action warns", async () => {
     await openMailbox();
     await contains(".o_maildesk_row", { count: 2 });
     rows.find((row) => row.id === 2).is_flagged = true;
-    rows.splice(rows.findIndex((row) => row.id === 1), 1);
+    rows.splice(
+        rows.findIndex((row) => row.id === 1),
+        1
+    );
     getWebSocketWorker().broadcast("notification", [
         {
             id: 1,

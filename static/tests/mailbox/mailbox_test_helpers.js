@@ -36,9 +36,45 @@ export const TREE = {
             sender_name: "Sales",
             state: "active",
             folders: [
-                { id: 11, parent_id: false, name: "Inbox", complete_name: "Inbox", well_known_name: "inbox", unread_count: 2, local_count: 5, remote_total_count: 5, sync_state: "incremental", backfill_progress: 100, sync_enabled: true },
-                { id: 12, parent_id: 11, name: "Projects", complete_name: "Inbox/Projects", well_known_name: false, unread_count: 0, local_count: 0, remote_total_count: 0, sync_state: "backfill", backfill_progress: 40, sync_enabled: true },
-                { id: 13, parent_id: false, name: "Archive", complete_name: "Archive", well_known_name: "archive", unread_count: 0, local_count: 0, remote_total_count: 0, sync_state: "incremental", backfill_progress: 100, sync_enabled: true },
+                {
+                    id: 11,
+                    parent_id: false,
+                    name: "Inbox",
+                    complete_name: "Inbox",
+                    well_known_name: "inbox",
+                    unread_count: 2,
+                    local_count: 5,
+                    remote_total_count: 5,
+                    sync_state: "incremental",
+                    backfill_progress: 100,
+                    sync_enabled: true,
+                },
+                {
+                    id: 12,
+                    parent_id: 11,
+                    name: "Projects",
+                    complete_name: "Inbox/Projects",
+                    well_known_name: false,
+                    unread_count: 0,
+                    local_count: 0,
+                    remote_total_count: 0,
+                    sync_state: "backfill",
+                    backfill_progress: 40,
+                    sync_enabled: true,
+                },
+                {
+                    id: 13,
+                    parent_id: false,
+                    name: "Archive",
+                    complete_name: "Archive",
+                    well_known_name: "archive",
+                    unread_count: 0,
+                    local_count: 0,
+                    remote_total_count: 0,
+                    sync_state: "incremental",
+                    backfill_progress: 100,
+                    sync_enabled: true,
+                },
             ],
         },
     ],
@@ -80,7 +116,10 @@ export function mockMailbox({ count = 5, pageSize = null, messages = null } = {}
     });
     onRpc(MODEL, "read_rows", ({ args }) => {
         calls.push(["read_rows", args[0]]);
-        return args[0].map(byId).filter(Boolean).map((row) => ({ ...row }));
+        return args[0]
+            .map(byId)
+            .filter(Boolean)
+            .map((row) => ({ ...row }));
     });
     onRpc(MODEL, "read_message", ({ args, kwargs }) => {
         calls.push(["read_message", args[0], kwargs]);

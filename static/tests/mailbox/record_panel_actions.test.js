@@ -11,7 +11,10 @@ describe.current.tags("desktop");
 test("Create contact calls create_contact and refreshes the panel", async () => {
     const known = {
         ...PANEL,
-        partners: [...PANEL.partners, { id: 4, name: "Bob Roe", email: "bob@client.test", image_url: "" }],
+        partners: [
+            ...PANEL.partners,
+            { id: 4, name: "Bob Roe", email: "bob@client.test", image_url: "" },
+        ],
         unknown: [],
     };
     const calls = mockRecordPanelServer({ panels: [PANEL, known] });
@@ -30,7 +33,13 @@ test("Create contact calls create_contact and refreshes the panel", async () => 
 });
 
 test("Log to a record: pick a kind, then a record, then log_to_record", async () => {
-    const logged = { ...PANEL, logged_on: [...PANEL.logged_on, { model: "res.partner", res_id: 3, display_name: "Ann Lee" }] };
+    const logged = {
+        ...PANEL,
+        logged_on: [
+            ...PANEL.logged_on,
+            { model: "res.partner", res_id: 3, display_name: "Ann Lee" },
+        ],
+    };
     const calls = mockRecordPanelServer({ panels: [PANEL, logged] });
     onRpc("res.partner", "name_search", () => [[3, "Ann Lee"]]);
     onRpc("maildesk.mailbox", "log_to_record", ({ args }) => {

@@ -3,11 +3,7 @@ import { describe, expect, test } from "@odoo/hoot";
 import { queryAll, queryAllTexts } from "@odoo/hoot-dom";
 import { animationFrame } from "@odoo/hoot-mock";
 import { Component, useState, xml } from "@odoo/owl";
-import {
-    contains,
-    mockService,
-    mountWithCleanup,
-} from "@web/../tests/web_test_helpers";
+import { contains, mockService, mountWithCleanup } from "@web/../tests/web_test_helpers";
 import { MailboxRecordPanel } from "@maildesk/mailbox/record_panel/record_panel";
 import { mockRecordPanelServer, PANEL } from "./record_panel_mock_server";
 
@@ -34,7 +30,9 @@ test("links open the partner and the records in their form", async () => {
     mockRecordPanelServer();
     mockService("action", {
         doAction(action) {
-            expect.step(`${action.type} ${action.res_model} ${action.res_id} ${action.views[0][1]}`);
+            expect.step(
+                `${action.type} ${action.res_model} ${action.res_id} ${action.views[0][1]}`
+            );
         },
     });
     await mountWithCleanup(MailboxRecordPanel, { props: { messageId: 5 } });
@@ -63,7 +61,10 @@ test("shows another mail's records when messageId changes", async () => {
     parent.state.messageId = 6;
     await animationFrame();
     await animationFrame();
-    expect(calls).toEqual([["record_panel", [5]], ["record_panel", [6]]]);
+    expect(calls).toEqual([
+        ["record_panel", [5]],
+        ["record_panel", [6]],
+    ]);
     expect(".o_maildesk_partner_card").toHaveCount(0);
     expect(".o_maildesk_record_panel_empty").toHaveCount(1);
 });

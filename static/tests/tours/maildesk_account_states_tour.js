@@ -5,7 +5,8 @@ registry.category("web_tour.tours").add("maildesk_account_auth_invalid_tour", {
     steps: () => [
         {
             content: "The state is spelled out",
-            trigger: ".o_statusbar_status .o_arrow_button_current:contains(Invalid OAuth Configuration)",
+            trigger:
+                ".o_statusbar_status .o_arrow_button_current:contains(Invalid OAuth Configuration)",
         },
         {
             content: "The banner says sync is suspended",

@@ -56,7 +56,11 @@ tours.add("maildesk_mailbox_send_tour", {
             content: "The mailbox opens on All inboxes",
             trigger: ".o_maildesk_all_inboxes.active",
         },
-        { content: "New mail", trigger: ".o_maildesk_folder_tree .o_maildesk_new_mail", run: "click" },
+        {
+            content: "New mail",
+            trigger: ".o_maildesk_folder_tree .o_maildesk_new_mail",
+            run: "click",
+        },
         ...writeTo("demo@maildesk.example"),
         ...writeMail("Lunch on Friday?", "Are you free for lunch on Friday?"),
         { content: "Send", trigger: ".o_maildesk_composer_send:enabled", run: "click" },
@@ -85,7 +89,8 @@ tours.add("maildesk_mailbox_reply_tour", {
         },
         {
             content: "It opens in the reading pane, in its isolated frame",
-            trigger: "iframe.o_maildesk_message_body:iframe body:contains(Are you free for lunch on Friday?)",
+            trigger:
+                "iframe.o_maildesk_message_body:iframe body:contains(Are you free for lunch on Friday?)",
         },
         {
             content: "Opening it marked it read",
@@ -94,7 +99,8 @@ tours.add("maildesk_mailbox_reply_tour", {
         { content: "Reply", trigger: ".o_maildesk_view_actions .o_maildesk_reply", run: "click" },
         {
             content: "The reply answers the sender, with the subject prefixed",
-            trigger: ".o_maildesk_composer:has(.o_maildesk_recipient_to .o_maildesk_recipient_chip:contains(demo@maildesk.example))",
+            trigger:
+                ".o_maildesk_composer:has(.o_maildesk_recipient_to .o_maildesk_recipient_chip:contains(demo@maildesk.example))",
         },
         {
             content: "The subject is prefixed",
@@ -135,7 +141,8 @@ tours.add("maildesk_mailbox_conversation_tour", {
         },
         {
             content: "The mail first sent is part of it",
-            trigger: ".o_maildesk_conversation .o_maildesk_thread_item:contains(Are you free for lunch)",
+            trigger:
+                ".o_maildesk_conversation .o_maildesk_thread_item:contains(Are you free for lunch)",
         },
     ],
 });
@@ -261,7 +268,11 @@ tours.add("maildesk_mailbox_search_tour", {
  */
 tours.add("maildesk_mailbox_draft_tour", {
     steps: () => [
-        { content: "New mail", trigger: ".o_maildesk_folder_tree .o_maildesk_new_mail", run: "click" },
+        {
+            content: "New mail",
+            trigger: ".o_maildesk_folder_tree .o_maildesk_new_mail",
+            run: "click",
+        },
         ...writeTo("carol@contoso.example"),
         ...writeMail("Plan for next week", "First thoughts on the plan."),
         {
@@ -293,7 +304,8 @@ tours.add("maildesk_mailbox_records_tour", {
         },
         {
             content: "Carol is not a contact yet: create one",
-            trigger: ".o_maildesk_record_panel_unknown:contains(carol@contoso.example) .o_maildesk_create_contact",
+            trigger:
+                ".o_maildesk_record_panel_unknown:contains(carol@contoso.example) .o_maildesk_create_contact",
             run: "click",
         },
         {

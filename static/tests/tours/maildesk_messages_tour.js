@@ -25,7 +25,11 @@ registry.category("web_tour.tours").add("maildesk_messages_tour", {
             content: "Read mail is listed too, not bold",
             trigger: ".o_list_view .o_data_row:not(.fw-bold):contains(Old newsletter)",
         },
-        { content: "Open the search options", trigger: ".o_searchview_dropdown_toggler", run: "click" },
+        {
+            content: "Open the search options",
+            trigger: ".o_searchview_dropdown_toggler",
+            run: "click",
+        },
         {
             content: "Filter Unread",
             trigger: ".o_filter_menu .dropdown-item:contains(Unread)",
@@ -33,7 +37,8 @@ registry.category("web_tour.tours").add("maildesk_messages_tour", {
         },
         {
             content: "Only unread mail is left",
-            trigger: ".o_list_view:not(:has(.o_data_row:contains(Old newsletter))) .o_data_row:contains(Quarterly figures)",
+            trigger:
+                ".o_list_view:not(:has(.o_data_row:contains(Old newsletter))) .o_data_row:contains(Quarterly figures)",
         },
         {
             content: "Open the message",
@@ -51,11 +56,13 @@ registry.category("web_tour.tours").add("maildesk_messages_tour", {
         },
         {
             content: "The body shows, in its sandboxed frame",
-            trigger: ".o_form_view .o_field_widget[name=body] iframe:iframe p:contains(The quarterly figures are up 12%)",
+            trigger:
+                ".o_form_view .o_field_widget[name=body] iframe:iframe p:contains(The quarterly figures are up 12%)",
         },
         {
             content: "Its file is listed",
-            trigger: ".o_form_view .o_field_widget[name=attachment_ids] .o_data_row:contains(figures.pdf)",
+            trigger:
+                ".o_form_view .o_field_widget[name=attachment_ids] .o_data_row:contains(figures.pdf)",
         },
     ],
 });

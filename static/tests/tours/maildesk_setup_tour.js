@@ -54,7 +54,8 @@ registry.category("web_tour.tours").add("maildesk_setup_tour", {
         { content: "Save", trigger: ".o_form_button_save", run: "click" },
         {
             content: "Saved: not connected yet",
-            trigger: ".o_form_saved .o_statusbar_status .o_arrow_button_current:contains(Not Connected)",
+            trigger:
+                ".o_form_saved .o_statusbar_status .o_arrow_button_current:contains(Not Connected)",
         },
         {
             content: "Authorize Outlook: off to Microsoft and back",

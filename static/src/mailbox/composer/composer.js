@@ -145,11 +145,13 @@ export class MailboxComposer extends Component {
     }
 
     get statusText() {
-        return {
-            saving: _t("Saving…"),
-            saved: _t("Draft saved"),
-            error: _t("Draft not saved"),
-        }[this.state.saveStatus] || "";
+        return (
+            {
+                saving: _t("Saving…"),
+                saved: _t("Draft saved"),
+                error: _t("Draft not saved"),
+            }[this.state.saveStatus] || ""
+        );
     }
 
     get expandLabel() {

@@ -22,7 +22,11 @@ export class MailboxMessageActions extends Component {
 
     get targetRows() {
         return this.ids
-            .map((id) => this.mailbox.rows[id] || (this.mailbox.message?.id === id && this.mailbox.message))
+            .map(
+                (id) =>
+                    this.mailbox.rows[id] ||
+                    (this.mailbox.message?.id === id && this.mailbox.message)
+            )
             .filter(Boolean);
     }
 

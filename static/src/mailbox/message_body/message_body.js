@@ -20,13 +20,19 @@ pre { white-space: pre-wrap; }
 /** A message body, isolated in a sandboxed frame that grows to its content. */
 export class MailboxMessageBody extends Component {
     static template = "maildesk.MailboxMessageBody";
-    static props = { body: { type: String, optional: true }, allowRemoteImages: { type: Boolean, optional: true } };
+    static props = {
+        body: { type: String, optional: true },
+        allowRemoteImages: { type: Boolean, optional: true },
+    };
 
     setup() {
         this.frameRef = useRef("frame");
         onMounted(() => this.write(this.props));
         onWillUpdateProps((next) => {
-            if (next.body !== this.props.body || next.allowRemoteImages !== this.props.allowRemoteImages) {
+            if (
+                next.body !== this.props.body ||
+                next.allowRemoteImages !== this.props.allowRemoteImages
+            ) {
                 this.write(next);
             }
         });

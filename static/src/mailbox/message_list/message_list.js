@@ -31,7 +31,8 @@ export class MailboxMessageList extends Component {
         onWillUnmount(() => this.observer?.disconnect());
         useEffect(
             (cursorId) => {
-                const el = cursorId && this.scrollRef.el?.querySelector(`[data-message-id="${cursorId}"]`);
+                const el =
+                    cursorId && this.scrollRef.el?.querySelector(`[data-message-id="${cursorId}"]`);
                 el?.scrollIntoView({ block: "nearest" });
             },
             () => [this.mailbox.cursorId]
@@ -40,7 +41,11 @@ export class MailboxMessageList extends Component {
         useEffect(
             () => {
                 const scroll = this.scrollRef.el;
-                if (scroll && this.store.hasMore && scroll.scrollHeight <= scroll.clientHeight + 50) {
+                if (
+                    scroll &&
+                    this.store.hasMore &&
+                    scroll.scrollHeight <= scroll.clientHeight + 50
+                ) {
                     this.store.loadMore();
                 }
             },

@@ -42,7 +42,10 @@ export class MailboxMessageRow extends Component {
         }
         if (ev.shiftKey || ev.ctrlKey || ev.metaKey) {
             ev.preventDefault();
-            this.store.select(this.props.id, { shift: ev.shiftKey, ctrl: ev.ctrlKey || ev.metaKey });
+            this.store.select(this.props.id, {
+                shift: ev.shiftKey,
+                ctrl: ev.ctrlKey || ev.metaKey,
+            });
             return;
         }
         this.store.clearSelection();

@@ -16,7 +16,10 @@ export class MailboxSearchBar extends Component {
         this.store = useService("maildesk.mailbox_store");
         this.mailbox = useState(this.store);
         this.state = useState({ text: this.store.search, tags: [] });
-        this.debouncedSearch = useDebounced(() => this.store.setSearch(this.state.text.trim()), SEARCH_DELAY);
+        this.debouncedSearch = useDebounced(
+            () => this.store.setSearch(this.state.text.trim()),
+            SEARCH_DELAY
+        );
     }
 
     onInput(ev) {

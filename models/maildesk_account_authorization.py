@@ -7,7 +7,6 @@ import psycopg2
 
 from odoo import fields, models
 from odoo.exceptions import UserError
-from odoo.modules import module as odoo_module
 from odoo.tools import consteq
 from odoo.tools.misc import hmac as odoo_hmac
 
@@ -30,15 +29,14 @@ _logger = logging.getLogger(__name__)
 STATE_SCOPE = "maildesk.oauth.state"
 
 
-class MaildeskAccountOAuth(models.AbstractModel):
+class MaildeskAccount(models.Model):
     """Signing a mailbox in with Microsoft and calling Graph on its behalf.
 
     Failures are sorted the way an administrator needs them: a refused grant or a broken
     app registration counts toward `auth_invalid`; network trouble and throttling never do.
     """
 
-    _name = "maildesk.account.oauth"
-    _description = "MailDesk mailbox sign-in"
+    _inherit = "maildesk.account"
 
     def action_authorize(self):
         """Send the browser to Microsoft's sign-in and consent page (auth code + PKCE)."""
@@ -319,17 +317,12 @@ class MaildeskAccountOAuth(models.AbstractModel):
 
     @contextmanager
     def _independent_env(self):
-        """An environment on its own, immediately committed transaction.
+        """An environment on a cursor of its own, committed when the block ends.
 
         A failing button raises a UserError and its transaction rolls back; the failure
-        count, the reason and a rotated refresh token must not roll back with it. Under a
-        plain TransactionCase (one connection, no test cursor) the test's own env is used.
+        count, the reason and a rotated refresh token must not roll back with it.
         """
-        registry = self.env.registry
-        if odoo_module.current_test and registry.test_cr is None:
-            yield self.env
-            return
-        with registry.cursor() as cr:
+        with self.env.registry.cursor() as cr:
             # Never wait long on a row this very request may hold: fall back instead.
             cr.execute("SET LOCAL lock_timeout = '3s'")
             yield self.env(cr=cr)
@@ -344,7 +337,7 @@ class MaildeskAccountOAuth(models.AbstractModel):
         self.env.flush_all()
         try:
             with self._independent_env() as env:
-                env[self._name].sudo().browse(self.id).write(vals)
+                env["maildesk.account"].sudo().browse(self.id).write(vals)
         except psycopg2.errors.LockNotAvailable:
             _logger.info("MailDesk %s: account row busy, recording in the request", self.email)
             self.sudo().write(vals)
