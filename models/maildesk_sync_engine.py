@@ -1,3 +1,4 @@
+import contextlib
 import logging
 import random
 import time
@@ -19,6 +20,7 @@ from ..graph import (
     SyncStateExpired,
     Throttled,
 )
+from ..sync.sync_run import SyncRun
 
 _logger = logging.getLogger(__name__)
 
@@ -35,6 +37,19 @@ MAX_INLINE_WAIT = 5
 ERROR_BACKOFF_MAX = 900
 WAKEUP_DELAY_SECONDS = 2
 WORKER_XMLID = "maildesk.ir_cron_maildesk_sync_worker_%d"
+# Open mailbox screens hear of a backfill's progress at most this often (and at its end).
+BACKFILL_NOTICE_SECONDS = 5
+# A full round that leaves a folder this big refreshes the planner's statistics.
+ANALYZE_AFTER_ROWS = 1000
+
+
+def fetch_page(client, folder_remote_id, cursor, page_size, since=None):
+    """The next page of a delta round of the folder: from ``cursor``, or a new round.
+    Touches no Odoo record: prefetching runs it on a thread of its own."""
+    pages = client.delta_pages(
+        folder_remote_id, cursor=cursor or None, page_size=page_size, received_since=since
+    )
+    return next(iter(pages))
 
 
 class MaildeskSyncEngine(models.AbstractModel):
@@ -55,23 +70,25 @@ class MaildeskSyncEngine(models.AbstractModel):
         """Scheduled entry point of every worker cron: sync due folders for a while."""
         deadline = time.monotonic() + RUN_BUDGET_SECONDS
         done = 0
-        while time.monotonic() < deadline:
-            try:
-                # Routing new mail through Odoo's mail gateway takes its turn beside every
-                # sync step (no short-circuit), so a long backfill never holds it back.
-                if not any(
-                    [
-                        self._sync_next_folder_tree() or self._sync_next_folder(),
-                        self.env["maildesk.mail.gateway"]._route_next_batch(),
-                    ]
-                ):
-                    break
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-                # Another worker changed the row this one was claiming since this
-                # transaction began: nothing was done, claim again on a fresh snapshot.
-                self.env.cr.rollback()
-                continue
-            done += 1
+        with SyncRun() as run:
+            while time.monotonic() < deadline:
+                try:
+                    # Routing new mail through Odoo's mail gateway takes its turn beside
+                    # every sync step (no short-circuit), so a long backfill never holds
+                    # it back.
+                    if not any(
+                        [
+                            self._sync_next_folder_tree() or self._sync_next_folder(run),
+                            self.env["maildesk.mail.gateway"]._route_next_batch(),
+                        ]
+                    ):
+                        break
+                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                    # Another worker changed the row this one was claiming since this
+                    # transaction began: nothing was done, claim again on a fresh snapshot.
+                    self.env.cr.rollback()
+                    continue
+                done += 1
         remaining = self._count_due_work()
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         self._schedule_wakeup()
@@ -136,11 +153,15 @@ class MaildeskSyncEngine(models.AbstractModel):
             + extra
         )
 
-    def _sync_next_folder(self):
+    def _sync_next_folder(self, run=None):
         """Claim the next due folder and sync one page of it; False when none is due.
 
         Order: folders whose watch for new mail is due first, then backfill; within
-        each, the one synced longest ago, so no mailbox starves another.
+        each, a backfill whose next page this run already holds (Graph prepared it: taking
+        another folder would waste it, and two workers would fetch each other's pages),
+        then the one synced longest ago, so no mailbox starves another. ``run`` (a
+        ``SyncRun``) keeps clients and prefetched pages between the steps of a worker
+        run; without one, this step is all there is.
         """
         cr = self.env.cr
         # A claim may fail to serialize (see _cron_sync_worker): no bad query to log.
@@ -148,33 +169,44 @@ class MaildeskSyncEngine(models.AbstractModel):
             self._due_folders_query("""
              ORDER BY (f.watch_due_date IS NULL
                        OR f.watch_due_date <= %(now)s) DESC,
+                      f.id = ANY(%(ahead)s) DESC,
                       f.last_sync_date ASC NULLS FIRST, f.id
              LIMIT 1
              FOR NO KEY UPDATE OF f SKIP LOCKED
         """),
-            {"now": fields.Datetime.now()},
+            {"now": fields.Datetime.now(), "ahead": run.prefetched_keys() if run else []},
             log_exceptions=False,
         )
         row = cr.fetchone()
         if not row:
             return False
         folder = self.env["maildesk.folder"].sudo().browse(row[0])
+        with contextlib.ExitStack() as stack:
+            run = run or stack.enter_context(SyncRun(prefetch=False))
+            self._sync_claimed_folder(folder, run)
+        return True
+
+    def _sync_claimed_folder(self, folder, run):
+        cr = self.env.cr
         try:
             account = folder.account_id
-            self.env["maildesk.folder.sync"]._sync_step(folder)
+            watch_ended = self.env["maildesk.folder.sync"]._sync_step(folder, run)
             cr.commit()  # pylint: disable=invalid-commit
-            self._date_cycle_after_commit(account)
+            # Only the end of a watch round can leave a mailbox with no folder due.
+            if watch_ended:
+                self._date_cycle_after_commit(account)
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             # Another worker committed rows this page writes too (two folders meeting a
             # mailbox's new categories at once): nothing is wrong with the folder, the
             # page is applied again on a fresh snapshot, as Odoo retries a request.
             cr.rollback()
-            _logger.info("MailDesk folder %s: concurrent update, the page is applied again", row[0])
+            _logger.info(
+                "MailDesk folder %s: concurrent update, the page is applied again", folder.id
+            )
         except Exception:
             cr.rollback()
-            _logger.exception("MailDesk folder %s: sync step failed", row[0])
-            self._record_folder_failure(row[0])
-        return True
+            _logger.exception("MailDesk folder %s: sync step failed", folder.id)
+            self._record_folder_failure(folder.id)
 
     def _record_folder_failure(self, folder_id):
         """An unexpected failure: the folder waits a while (with jitter) and says why."""
@@ -303,8 +335,10 @@ class MaildeskFolderSync(models.AbstractModel):
     _description = "MailDesk sync: one folder step"
 
     @api.model
-    def _sync_step(self, folder):
-        """Fetch and apply one page of ``folder`` (already claimed by this transaction)."""
+    def _sync_step(self, folder, run):
+        """Fetch and apply one page of ``folder`` (already claimed by this transaction)
+        with the clients of ``run`` (a ``SyncRun``); True when the page ended a round of
+        its watch for new mail."""
         account = folder.account_id
         now = fields.Datetime.now()
         if (
@@ -323,14 +357,16 @@ class MaildeskFolderSync(models.AbstractModel):
             else:
                 folder.sync_state = "incremental"
         watch_due = not folder.watch_due_date or folder.watch_due_date <= now
+        watch_ended = False
         try:
             # A page is applied whole or not at all: a failure halfway (a lookup throttled
             # after the upserts) leaves the mirror and the cursor as they were.
-            with self.env.cr.savepoint(), account._graph_client_for_sync() as client:
+            with self.env.cr.savepoint():
+                client = run.client(account.id, account._graph_client_for_sync)
                 if watch_due:
-                    self._watch_page(folder, client)
+                    watch_ended = self._watch_page(folder, client)
                 else:
-                    self._backfill_page(folder, client)
+                    self._backfill_page(folder, client, run)
         except SyncStateExpired:
             folder.invalidate_recordset()
             self._restart_stream(folder, watch_due)
@@ -357,6 +393,7 @@ class MaildeskFolderSync(models.AbstractModel):
             if folder.last_error or folder.retry_after:
                 folder.write({"last_error": False, "retry_after": False})
         folder.last_sync_date = fields.Datetime.now()
+        return watch_ended
 
     def _park_mailbox(self, folder, until):
         """Every synced folder of the mailbox would meet the same refusal: they all wait
@@ -377,7 +414,6 @@ class MaildeskFolderSync(models.AbstractModel):
         folder.write(
             {
                 "sync_state": "initial",
-                "round_no": folder.round_no + 1,
                 "delta_link": False,
                 "backfill_link": False,
                 "watch_due_date": False,
@@ -404,28 +440,24 @@ class MaildeskFolderSync(models.AbstractModel):
         else:
             self._start_rounds(folder)
 
-    def _first_page(self, client, folder, cursor, since=None):
-        page_size = int(
+    def _page_size(self):
+        return int(
             self.env["ir.config_parameter"].sudo().get_param("maildesk.sync_page_size")
             or DEFAULT_PAGE_SIZE
         )
-        return next(
-            iter(
-                client.delta_pages(
-                    folder.remote_id, cursor=cursor, page_size=page_size, received_since=since
-                )
-            )
-        )
+
+    def _first_page(self, client, folder, cursor, since=None):
+        return fetch_page(client, folder.remote_id, cursor, self._page_size(), since)
 
     def _watch_page(self, folder, client):
         """New and changed mail: the watch stream while the backfill runs, the folder's
-        one delta stream afterwards."""
+        one delta stream afterwards. True when the page ended the round."""
         since = None
         if not folder.delta_link and folder.sync_state in ("initial", "backfill"):
             since = fields.Datetime.now() - WATCH_LOOKBACK
         elif not folder.delta_link:
             self._start_rounds(folder)
-            return
+            return False
         page = self._first_page(client, folder, folder.delta_link or None, since=since)
         # Outlook sends old mail again when it changes or moves in: the history limit
         # holds for the watch as for the backfill.
@@ -443,17 +475,40 @@ class MaildeskFolderSync(models.AbstractModel):
             vals["watch_due_date"] = fields.Datetime.now() + interval
             vals.update(self._remote_counts(client, folder))
         folder.write(vals)
+        return page.is_final
 
-    def _backfill_page(self, folder, client):
+    def _backfill_page(self, folder, client, run):
         """The next page of the full round, newest first; at its end the folder is whole."""
-        page = self._first_page(client, folder, folder.backfill_link or None)
+        link = folder.backfill_link
+        page = (link and run.take(folder.id, link)) or self._first_page(client, folder, link)
+        if not link:
+            # The round is numbered when Graph lists its first page, not when it is
+            # decided: what the watch stores before then (numbered with the last round)
+            # and is gone by the listing is then swept at the round's end, never spared.
+            folder.round_no += 1
+            folder.flush_recordset(["round_no"])
+        if not page.is_final:
+            # Graph prepares the next page while this one is written.
+            remote_id, page_size = folder.remote_id, self._page_size()
+            run.prefetch(
+                folder.id,
+                page.cursor,
+                lambda next_link: fetch_page(client, remote_id, next_link, page_size),
+            )
         gained = self.env["maildesk.sync.page"]._apply_page(
             folder, page, client, skip_older_than=self._history_cutoff(folder)
         )
-        self._notify_page(folder, page)
+        if page.is_final or run.notice_due(folder.id, BACKFILL_NOTICE_SECONDS):
+            self._notify_page(folder, page)
         local_count = folder.local_count + gained
         if page.is_final:
             local_count = self._sweep(folder)
+            if local_count >= ANALYZE_AFTER_ROWS:
+                # The round may have loaded thousands of rows since PostgreSQL last took
+                # the table's statistics: until autovacuum catches up, the mailbox screen's
+                # reads would be planned for an almost empty folder (sorting all of it
+                # instead of walking its index).
+                self.env.cr.execute("ANALYZE maildesk_message")
             folder.write(
                 {
                     "sync_state": "incremental",

@@ -7,31 +7,13 @@ from odoo import api, models
 from odoo.tools import mute_logger
 
 from ..graph import TransientError
+from ..sync.message_values import MESSAGE_COLUMNS
 from ..sync.page_plan import plan_page
 
 _logger = logging.getLogger(__name__)
 
-# The columns a delta item may fill, in a fixed order (values come from sync/).
-MESSAGE_COLUMNS = (
-    "internet_message_id",
-    "conversation_id",
-    "message_kind",
-    "subject",
-    "from_name",
-    "from_address",
-    "to_recipients",
-    "cc_recipients",
-    "bcc_recipients",
-    "received_date",
-    "sent_date",
-    "preview",
-    "is_read",
-    "is_draft",
-    "has_attachments",
-    "is_flagged",
-    "importance",
-    "web_link",
-)
+# What an upsert writes: the delta item's columns and the sender's contact.
+UPSERT_COLUMNS = (*MESSAGE_COLUMNS, "partner_id")
 # Graph JSON batching takes 20 requests per round trip.
 LOOKUP_CHUNK = 20
 # Mail sent from MailDesk shows at once as a local entry here, until Outlook's copy comes.
@@ -167,14 +149,15 @@ class MaildeskSyncPage(models.AbstractModel):
         takes what the item says, as a partial update.
         """
         placed = {}
+        here, home = folder.remote_id, (folder.id, folder.round_no)
         for remote_id, values in plan.upserts.items():
             parent = plan.folders.get(remote_id)
-            if parent and parent != folder.remote_id:
+            if parent and parent != here:
                 if parent not in folders:
                     continue
                 placed[remote_id] = folders[parent]
             else:
-                placed[remote_id] = (folder.id, folder.round_no)
+                placed[remote_id] = home
             received = values.get("received_date")
             if skip_older_than and received and received < skip_older_than:
                 del placed[remote_id]
@@ -261,49 +244,46 @@ class MaildeskSyncPage(models.AbstractModel):
 
     def _upsert(self, folder, plan, placed, folders):
         """Insert new messages and overwrite known ones; return how many rows this
-        folder gained."""
+        folder gained.
+
+        Each shape of item is one statement over column arrays (``unnest``): a page of
+        500 messages costs one parse and one round trip, whatever its size.
+        """
         by_shape = {}
         for remote_id, (folder_id, round_no) in placed.items():
             values = plan.upserts[remote_id]
-            columns = tuple(
-                column for column in (*MESSAGE_COLUMNS, "partner_id") if column in values
-            )
+            columns = tuple(column for column in UPSERT_COLUMNS if column in values)
             by_shape.setdefault(columns, []).append(
-                (
-                    folder.account_id.id,
-                    folder_id,
-                    remote_id,
-                    round_no,
-                    *(values[column] for column in columns),
-                )
+                (folder_id, remote_id, round_no, *(values[column] for column in columns))
             )
         gained = 0
-        uid = self.env.uid
+        casts = self._column_casts(UPSERT_COLUMNS)
         for columns, rows in by_shape.items():
-            names = ", ".join(columns)
-            updates = ", ".join("%s = EXCLUDED.%s" % (column, column) for column in columns)
+            names = "".join(", " + column for column in columns)
+            updates = "".join(", %s = EXCLUDED.%s" % (column, column) for column in columns)
+            arrays = ", ".join(
+                ["%s::int4[]", "%s::varchar[]", "%s::int4[]"]
+                + ["%%s::%s[]" % casts[column] for column in columns]
+            )
             query = (
-                "INSERT INTO maildesk_message (account_id, folder_id, remote_id, seen_round%s, "
-                "create_uid, write_uid, create_date, write_date) VALUES %%s "
+                "INSERT INTO maildesk_message (account_id, create_uid, write_uid, create_date, "
+                "write_date, folder_id, remote_id, seen_round%s) "
+                "SELECT %%s, %%s, %%s, now() at time zone 'UTC', now() at time zone 'UTC', "
+                "staged.* FROM unnest(%s) AS staged "
                 "ON CONFLICT (account_id, remote_id) DO UPDATE SET folder_id = EXCLUDED.folder_id, "
                 "seen_round = EXCLUDED.seen_round, is_local_pending = FALSE, "
                 "write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date%s "
                 "RETURNING (xmax = 0), folder_id"
-            ) % ((", " + names) if names else "", (", " + updates) if updates else "")
-            template = "(%s)" % ", ".join(
-                ["%s"] * (4 + len(columns))
-                + ["%s", "%s", "(now() at time zone 'UTC')", "(now() at time zone 'UTC')"]
-            )
-            results = execute_values(
-                self.env.cr,
+            ) % (names, arrays, updates)
+            self.env.cr.execute(
                 query,
-                [(*row, uid, uid) for row in rows],
-                template=template,
-                page_size=len(rows),
-                fetch=True,
+                [folder.account_id.id, self.env.uid, self.env.uid]
+                + [list(column) for column in zip(*rows, strict=True)],
             )
             gained += sum(
-                1 for inserted, folder_id in results if inserted and folder_id == folder.id
+                1
+                for inserted, folder_id in self.env.cr.fetchall()
+                if inserted and folder_id == folder.id
             )
         return gained
 

@@ -9,6 +9,27 @@ that one odd message never stops its folder.
 
 from datetime import datetime, timezone
 
+# The columns a delta item may fill, in a fixed order.
+MESSAGE_COLUMNS = (
+    "internet_message_id",
+    "conversation_id",
+    "message_kind",
+    "subject",
+    "from_name",
+    "from_address",
+    "to_recipients",
+    "cc_recipients",
+    "bcc_recipients",
+    "received_date",
+    "sent_date",
+    "preview",
+    "is_read",
+    "is_draft",
+    "has_attachments",
+    "is_flagged",
+    "importance",
+    "web_link",
+)
 # btree indexes refuse keys over ~2,700 bytes: keep indexed text well below that.
 MAX_INDEXED_TEXT = 900
 IMPORTANCES = ("low", "normal", "high")

@@ -5,6 +5,7 @@ Every scenario ends by comparing the mirror with the emulator's ground truth."""
 from odoo.tests import tagged
 
 from ..graph import DeltaPage
+from ..sync.sync_run import SyncRun
 from .common import DEMO_EMAIL
 from .sync_case import MaildeskSyncCase
 
@@ -31,6 +32,42 @@ class TestSyncEngine(MaildeskSyncCase):
         self.assert_mirror_equals_truth()
         bodies = self.control("GET", "/requests")["by_endpoint"]
         self.assertFalse([key for key in bodies if key.endswith("/$value")])
+
+    def test_a_worker_run_asks_for_each_page_once_while_the_last_is_written(self):
+        self.control("DELETE", "/requests")
+        self.sync_until_idle()
+        self.assert_mirror_equals_truth()
+        log = self.control("GET", "/requests")
+        delta = [
+            (entry["path"], entry["query"])
+            for entry in log["recent"]
+            if entry["endpoint"].endswith("/messages/delta")
+        ]
+        pages = -(-len(self.truth(self.inbox)) // self.page_size)
+        # The backfill's pages were prefetched; none was asked for twice.
+        self.assertGreaterEqual(len(delta), pages)
+        self.assertEqual(len(delta), len(set(delta)), "a delta link was asked for twice")
+        self.assertLess(len(log["recent"]), 500, "the log kept every request")
+
+    def test_a_prefetched_page_is_used_only_for_the_link_it_was_asked_with(self):
+        asked = []
+
+        def fetch(link):
+            asked.append(link)
+            return "page behind %s" % link
+
+        with SyncRun() as run:
+            run.prefetch(7, "link-2", fetch)
+            self.assertIsNone(run.take(7, "link-1"), "the folder's cursor moved elsewhere")
+            self.assertIsNone(run.take(7, "link-2"), "a dropped page is not kept")
+            run.prefetch(7, "link-3", fetch)
+            self.assertEqual(run.take(7, "link-3"), "page behind link-3")
+            run.prefetch(8, "link-9", lambda link: 1 / 0)
+            self.assertIsNone(run.take(8, "link-9"), "a failed prefetch leaves it to the step")
+        with SyncRun(prefetch=False) as single_step:
+            single_step.prefetch(7, "link-4", fetch)
+            self.assertIsNone(single_step.take(7, "link-4"))
+        self.assertNotIn("link-4", asked)
 
     def test_changes_moves_and_deletes_apply_to_the_same_records(self):
         self.sync_until_idle()
@@ -92,6 +129,30 @@ class TestSyncEngine(MaildeskSyncCase):
         self.deliver(subject="After the reset")
         self.make_due()
         self.sync_until_idle()
+        self.assert_mirror_equals_truth()
+        self.assertEqual(self.inbox.sudo().round_no, 2)
+
+    def test_mail_the_watch_stored_and_outlook_deleted_before_a_new_round_listed_goes(self):
+        self.sync_until_idle()
+        self.outlook("POST", f"/folders/{self.inbox.remote_id}/expire-delta")
+        self.make_due()
+        for _step in range(5):  # the Inbox's watch meets the expired state: a new round
+            self.sync_step()
+            if self.inbox.sync_state == "initial":
+                break
+        self.assertEqual(self.inbox.sync_state, "initial")
+        fresh = self.deliver(subject="Seen by the watch only")
+        for _step in range(10):  # the new watch lists the last day's mail first
+            self.sync_step()
+            if self.inbox.sudo().watch_due_date:
+                break
+        self.assertIn(fresh["id"], self.mirror(self.inbox), "the watch stored the new mail")
+        self.assertEqual(self.inbox.sudo().round_no, 1, "the round has not listed yet")
+        # Gone before the round's first page: neither listed by the round nor reported
+        # by its deltaLink.
+        self.outlook("DELETE", f"/messages/{fresh['id']}")
+        self.sync_until_idle()
+        self.assertNotIn(fresh["id"], self.mirror(self.inbox))
         self.assert_mirror_equals_truth()
         self.assertEqual(self.inbox.sudo().round_no, 2)
 

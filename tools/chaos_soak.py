@@ -28,21 +28,19 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timezone
-from urllib.parse import parse_qs, urlsplit
 
+import mailbox_setup
 import odoo_env
-import requests
 
 # The emulator package from this checkout, and Odoo as a library (as odoo-bin runs it).
 sys.path.insert(0, str(odoo_env.REPO))
 sys.path.insert(0, str(odoo_env.ODOO_PATH))
 
 import odoo
-from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
-from emulator.seeds.identities import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_EMAIL
+from emulator.seeds.identities import DEMO_DISPLAY_NAME, DEMO_EMAIL
 from emulator.testing import EmulatorProcess
 
 OPERATIONS = int(os.environ.get("MAILDESK_SOAK_OPERATIONS", "500"))
@@ -56,10 +54,6 @@ SYNCED_PATHS = ("Inbox", "Sent Items", "Archive", "Inbox/Projects/Acme")
 WORKERS = 2
 DRAIN_SECONDS = 90
 LOG_DIR = odoo_env.RUN_DIR / "logs"
-# Nothing serves this origin: the callback query is handed to the account in-process, as
-# the controller would (see controllers/oauth.py).
-BASE_URL = "http://127.0.0.1:8069"
-CALLBACK_PATH = odoo_env.callback_path()
 CATEGORIES = ("Red category", "Blue category", "VIP", "Soak")
 SENDERS = (
     "alice@contoso.example",
@@ -105,20 +99,7 @@ class OdooSide:
     def __init__(self, database):
         self.database = database
         odoo.tools.config.parse_config(
-            [
-                "--addons-path",
-                odoo_env.addons_path(),
-                "--data-dir",
-                str(odoo_env.RUN_DIR / "data"),
-                *odoo_env.db_args(),
-                "--database",
-                database,
-                "--logfile",
-                str(LOG_DIR / "soak-driver.log"),
-                "--log-level",
-                "info",
-            ],
-            setup_logging=True,
+            odoo_env.library_args(database, LOG_DIR / "soak-driver.log"), setup_logging=True
         )
         self.registry = odoo.modules.registry.Registry(database)
         self.account_id = None
@@ -127,119 +108,38 @@ class OdooSide:
         self.fetch_refused = []
 
     def env(self, cr):
-        return api.Environment(cr, SUPERUSER_ID, {})
+        return mailbox_setup.superuser_env(cr)
 
     def set_up(self, emulator):
         """Configure OAuth, create and authorize the account, confirm both mail servers,
         fetch the folder tree and tick the synced folders, each step committed as the
         user's clicks would be."""
-        emulator.control(
-            "POST",
-            "/apps",
-            json={
-                "client_id": DEMO_CLIENT_ID,
-                "client_secret": DEMO_CLIENT_SECRET,
-                "redirect_uris": [BASE_URL + CALLBACK_PATH],
-                "display_name": "MailDesk",
-            },
-        )
-        emulator.control(
-            "POST", "/settings", json={"auto_consent": True, "auto_consent_user": DEMO_EMAIL}
+        mailbox_setup.configure(
+            self.registry,
+            emulator,
+            sync_interval=1,
+            sync_page_size=PAGE_SIZE,
+            sync_workers=WORKERS,
         )
         with self.registry.cursor() as cr:
             env = self.env(cr)
-            params = env["ir.config_parameter"]
-            for key, value in {
-                "microsoft_outlook_client_id": DEMO_CLIENT_ID,
-                "microsoft_outlook_client_secret": DEMO_CLIENT_SECRET,
-                "maildesk.cloud": "custom",
-                "maildesk.login_url": emulator.login,
-                "maildesk.graph_url": emulator.graph,
-                "maildesk.ca_bundle": emulator.ca_file,
-                "web.base.url": BASE_URL,
-                "maildesk.sync_interval": "1",
-                "maildesk.sync_page_size": str(PAGE_SIZE),
-                "maildesk.sync_workers": str(WORKERS),
-            }.items():
-                params.set_param(key, value)
             workers = env["maildesk.sync.engine"]._worker_crons()
             # Only the sync workers run: the other crons would just compete for the CPU.
             # (Confirming the incoming server turns Odoo's fetchmail cron back on, which is
             # right: for MailDesk servers it only wakes the workers, as Fetch Now does.)
             env["ir.cron"].search([("id", "not in", workers.ids)]).active = False
-            owner = env["res.users"].create(
-                {
-                    "name": "Soak Owner",
-                    "login": "soak_owner",
-                    "email": "soak.owner@example.com",
-                    "groups_id": [
-                        (
-                            6,
-                            0,
-                            [
-                                env.ref("base.group_user").id,
-                                env.ref("maildesk.group_maildesk_user").id,
-                            ],
-                        )
-                    ],
-                }
-            )
-            account = (
-                env["maildesk.account"]
-                .with_user(owner)
-                .create(
-                    {
-                        "name": "Soak mailbox",
-                        "email": DEMO_EMAIL,
-                        "sender_name": "Demo User",
-                    }
-                )
-            )
-            self.owner_id, self.account_id = owner.id, account.id
-            auth_url = account.action_authorize()["url"]
-        answer = requests.get(auth_url, allow_redirects=False, verify=emulator.ca_file, timeout=30)
-        if answer.status_code != 302:
-            raise SoakError(
-                "sign-in did not redirect: %s %s" % (answer.status_code, answer.text[:300])
-            )
-        callback = urlsplit(answer.headers["Location"])
-        query = {key: values[0] for key, values in parse_qs(callback.query).items()}
-        with self.registry.cursor() as cr:
-            accounts = self.env(cr)["maildesk.account"].with_user(self.owner_id)
-            account = accounts._account_for_oauth_state(query.get("state"))
-            if account is None:
-                raise SoakError("the callback's state was refused")
-            account._finish_authorization(query)
-        with self.registry.cursor() as cr:
-            env = self.env(cr)
-            account = env["maildesk.account"].browse(self.account_id)
-            # As the two server forms leave them (their onchanges zero the port and
-            # copy the address into from_filter), then Test & Confirm and Test.
-            incoming = env["fetchmail.server"].create(
-                {
-                    "name": "Outlook",
-                    "server_type": "maildesk_graph",
-                    "port": 0,
-                    "maildesk_account_id": account.id,
-                }
-            )
-            incoming.button_confirm_login()
-            self.server_id = incoming.id
-            env["ir.mail_server"].create(
-                {
-                    "name": "Outlook",
-                    "smtp_authentication": "maildesk_graph",
-                    "maildesk_account_id": account.id,
-                }
-            ).test_smtp_connection()
+        self.owner_id = mailbox_setup.create_owner(self.registry, "soak_owner", "Soak Owner")
+        self.account_id, self.server_id = mailbox_setup.connect_account(
+            self.registry,
+            emulator,
+            self.owner_id,
+            DEMO_EMAIL,
+            "Soak mailbox",
+            sender_name=DEMO_DISPLAY_NAME,
+        )
         with self.registry.cursor() as cr:
             env = self.env(cr)
             account = env["maildesk.account"].with_user(self.owner_id).browse(self.account_id)
-            if account.state != "active":
-                raise SoakError(
-                    "the account is %s after setup: %s" % (account.state, account.last_error)
-                )
-            account.action_fetch_folders()
             folders = account.folder_ids.filtered(lambda f: f.complete_name in SYNCED_PATHS)
             if sorted(folders.mapped("complete_name")) != sorted(SYNCED_PATHS):
                 raise SoakError("folders to tick not found: %s" % folders.mapped("complete_name"))
@@ -1218,7 +1118,7 @@ def main():
         code = run_soak(seed, "maildesk_soak_%d" % os.getpid(), options.keep_db)
     except odoo_env.PrerequisiteMissing as missing:
         odoo_env.fail(str(missing))
-    except (SoakError, UserError) as error:
+    except (SoakError, mailbox_setup.SetupError, UserError) as error:
         say("chaos soak could not run (seed %d): %s" % (seed, error))
         code = 1
     sys.exit(code)

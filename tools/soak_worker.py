@@ -69,20 +69,7 @@ def main():
     parser.add_argument("--logfile", required=True)
     options = parser.parse_args()
     odoo.tools.config.parse_config(
-        [
-            "--addons-path",
-            odoo_env.addons_path(),
-            "--data-dir",
-            str(odoo_env.RUN_DIR / "data"),
-            *odoo_env.db_args(),
-            "--database",
-            options.database,
-            "--logfile",
-            options.logfile,
-            "--log-level",
-            "info",
-        ],
-        setup_logging=True,
+        odoo_env.library_args(options.database, options.logfile), setup_logging=True
     )
     odoo.modules.registry.Registry(options.database)
     # As Odoo's prefork server does before forking: no connection may be shared.

@@ -21,6 +21,7 @@ from ..mailstore.message import (
     parse_address,
     parse_iso,
 )
+from ..seeds.apply import LARGE_STEP_SECONDS
 from ..server.http_util import json_response
 from .mime_delivery import message_from_mime_b64
 from .routing import ControlError, answer, compile_routes, found, request_json
@@ -285,6 +286,27 @@ def _expire_delta(request, state, email, folder_ref):
         return json_response({"folder": mailbox.folder_id(folder), "epoch": folder.epoch})
 
 
+def _generate(request, state, email):
+    """Fill a folder with N generated messages, as the ``large:N`` seed fills the demo Inbox:
+    big mailboxes for any user, for benchmarks. Once per mailbox."""
+    mailbox = _mailbox(state, email)
+    body = request_json(request)
+    count, step = body.get("count"), body.get("step", LARGE_STEP_SECONDS)
+    if not isinstance(count, int) or isinstance(count, bool) or count <= 0:
+        raise ControlError("count must be a positive integer")
+    if not isinstance(step, int) or isinstance(step, bool) or step <= 0:
+        raise ControlError("step must be a positive number of seconds")
+    with mailbox.lock:
+        folder = _folder(mailbox, body.get("folder") or "inbox")
+        if folder.is_search_folder:
+            raise ControlError("a search folder holds no mail of its own")
+        try:
+            mailbox.add_generated_mail(folder, count, newest=int(time.time()) - 60, step=step)
+        except ValueError as error:
+            raise ControlError(str(error)) from error
+        return json_response({"folder": mailbox.folder_id(folder), "count": count}, status=201)
+
+
 def _moment(body, name, default):
     """A date-time field: ISO 8601, any year from 0001 to 9999; absent or null: ``default``."""
     if body.get(name) is None:
@@ -452,6 +474,7 @@ _ROUTES = compile_routes(
         ("DELETE", _MAILBOX + r"/folders/([^/]+)", _delete_folder),
         ("GET", _MAILBOX + r"/folders/([^/]+)/messages", _folder_messages),
         ("POST", _MAILBOX + r"/folders/([^/]+)/expire-delta", _expire_delta),
+        ("POST", _MAILBOX + r"/generate", _generate),
         ("POST", _MAILBOX + r"/messages", _deliver),
         ("GET", _MAILBOX + r"/messages/([^/]+)", _get_message),
         ("PATCH", _MAILBOX + r"/messages/([^/]+)", _patch_message),

@@ -56,6 +56,8 @@ class RequestLog:
         self._by_endpoint = collections.Counter()
         self._by_status = collections.Counter()
         self._batch_subrequests = 0
+        # mailbox → endpoint → count: one mailbox's traffic among many (benchmarks).
+        self._by_mailbox = collections.defaultdict(collections.Counter)
         self._recent = collections.deque(maxlen=recent_limit)
 
     def record(
@@ -81,11 +83,13 @@ class RequestLog:
             self._batch_subrequests += 1 if in_batch else 0
             self._by_endpoint[key] += 1
             self._by_status[str(status)] += 1
+            if mailbox:
+                self._by_mailbox[mailbox][key] += 1
             self._recent.append(entry)
 
     def snapshot(self, recent=None):
-        """``{"total", "batch_subrequests", "by_endpoint", "by_status", "recent"}``
-        (recent: oldest first)."""
+        """``{"total", "batch_subrequests", "by_endpoint", "by_status", "by_mailbox",
+        "recent"}`` (recent: oldest first)."""
         with self._lock:
             entries = list(self._recent)
             if recent is not None:
@@ -95,6 +99,10 @@ class RequestLog:
                 "batch_subrequests": self._batch_subrequests,
                 "by_endpoint": dict(self._by_endpoint),
                 "by_status": dict(self._by_status),
+                "by_mailbox": {
+                    mailbox: {"total": sum(counts.values()), "by_endpoint": dict(counts)}
+                    for mailbox, counts in self._by_mailbox.items()
+                },
                 "recent": entries,
             }
 
@@ -105,4 +113,5 @@ class RequestLog:
             self._batch_subrequests = 0
             self._by_endpoint.clear()
             self._by_status.clear()
+            self._by_mailbox.clear()
             self._recent.clear()

@@ -86,3 +86,25 @@ def test_changes_to_generated_messages_show_in_delta(large):
     folders = process.control("GET", "/mailboxes/demo@maildesk.example/folders").json()
     inbox = next(folder for folder in folders["folders"] if folder["wellKnownName"] == "inbox")
     assert inbox["totalItemCount"] == COUNT - 1
+
+
+def test_any_mailbox_can_be_filled_with_generated_mail(large):
+    process, _client = large
+    email = "bench-%d@maildesk.example" % time.time_ns()
+    assert process.control("POST", "/users", json={"email": email}).status_code == 201
+    answer = process.control("POST", "/mailboxes/%s/generate" % email, json={"count": 2500})
+    assert answer.status_code == 201, answer.text
+    client = GraphClient(process, acquire_token(process, email))
+    items, _link, pages = client.delta_round(INBOX_DELTA, prefer=["odata.maxpagesize=1000"])
+    assert len(items) == 2500 and pages == 3
+    assert len({item["id"] for item in items}) == 2500
+    truth = process.control("GET", "/mailboxes/%s/folders/inbox/messages?limit=1" % email)
+    assert truth.json()["total"] == 2500
+    # Once per mailbox, and the count must be a count.
+    again = process.control("POST", "/mailboxes/%s/generate" % email, json={"count": 5})
+    assert again.status_code == 400 and "already" in again.json()["error"]
+    for count in (0, -3, "10", True, None):
+        bad = process.control("POST", "/mailboxes/%s/generate" % email, json={"count": count})
+        assert bad.status_code == 400, count
+    unknown = process.control("POST", "/mailboxes/nobody@x.example/generate", json={"count": 1})
+    assert unknown.status_code == 404

@@ -25,6 +25,10 @@ def test_counts_identity_and_graph_requests_per_endpoint(tenant):
     assert last["mailbox"] == tenant.email
     assert isinstance(last["status"], int)
     assert last["duration_ms"] >= 0
+    # One mailbox's own traffic, identity requests (no mailbox) aside.
+    assert log["by_mailbox"] == {
+        tenant.email: {"total": 2, "by_endpoint": {"GET /v1.0/me/mailFolders/{id}/messages": 2}}
+    }
 
 
 def test_control_calls_are_not_logged(tenant):
@@ -45,7 +49,8 @@ def test_recent_can_be_limited_and_the_log_cleared(tenant):
 
     assert len(limited["recent"]) == 2
     assert limited["by_status"]["200"] >= 3
-    assert tenant.control("GET", "/requests")["total"] == 0
+    cleared = tenant.control("GET", "/requests")
+    assert cleared["total"] == 0 and cleared["by_mailbox"] == {}
 
 
 def test_statuses_and_faults_are_recorded(tenant):
