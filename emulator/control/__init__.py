@@ -1,3 +1,4 @@
-"""The control API (/_emulator/…): tenant settings, apps, users, grants, faults, and
-acting on mailboxes as Outlook would.
+"""The control API (/_emulator/…): tenant settings, apps, users, grants, faults, acting on
+mailboxes as Outlook would, and change-notification subscriptions with their lifecycle
+events.
 """

@@ -153,6 +153,8 @@ _SETTING_RULES = {
     "upload_window": (int, 1),
     "send_limit": (int, 1),
     "send_window": (int, 1),
+    "subscription_limit": (int, 1),
+    "validation_timeout": (int, 1),
 }
 
 

@@ -70,8 +70,10 @@ def parse_prefer(values):
 class GraphCall:
     """The request, the signed-in user's mailbox, and what the client prefers."""
 
-    def __init__(self, request, path, mailbox, state, scopes):
+    def __init__(self, request, path, mailbox, state, scopes, client_id=None):
         self.request = request
+        # The app the token was issued to (subscriptions belong to it).
+        self.client_id = client_id
         self.path = path
         self.mailbox = mailbox
         self.state = state

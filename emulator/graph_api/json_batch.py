@@ -125,7 +125,9 @@ def _run_one(call, item, client_id, chaos_fault, dispatch):
     request, path = _sub_request(call, item)
     if path.lower().startswith("/$batch"):
         return graph_error(400, "BadRequest", "Batch requests cannot be nested.")
-    sub_call = GraphCall(request, path, call.mailbox, call.state, call.scopes)
+    sub_call = GraphCall(
+        request, path, call.mailbox, call.state, call.scopes, client_id=call.client_id
+    )
     target = request.full_path.rstrip("?")
     return run_gated(SubRequest(sub_call, request.method, target, client_id, chaos_fault), dispatch)
 

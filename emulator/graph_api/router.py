@@ -14,6 +14,7 @@ from . import json_batch as batch
 from . import message_delta as graph_delta
 from . import messages as graph_messages
 from . import send as graph_send
+from . import subscriptions as graph_subscriptions
 from . import uploads as graph_uploads
 from .call import USER_SCOPES, GraphCall, GraphRefusal, access_denied
 
@@ -21,6 +22,7 @@ _ID = r"(?P<%s>[^/]+)"
 _FOLDER = "/me/mailFolders/" + _ID % "folder"
 _MESSAGE = "/me/messages/" + _ID % "message"
 _ATTACHMENT = _MESSAGE + "/attachments/" + _ID % "attachment"
+_SUBSCRIPTION = "/subscriptions/" + _ID % "subscription"
 # The delta function may also be called by its full name and with parentheses.
 _DELTA = r"(?:microsoft\.graph\.)?delta(?:\(\))?"
 
@@ -99,6 +101,12 @@ _ROUTES = [
     ("POST", _MESSAGE + "/createReply", _create_response("reply")),
     ("POST", _MESSAGE + "/createReplyAll", _create_response("replyAll")),
     ("POST", _MESSAGE + "/createForward", _create_response("forward")),
+    ("GET", "/subscriptions", graph_subscriptions.list_subscriptions),
+    ("POST", "/subscriptions", graph_subscriptions.create_subscription),
+    ("GET", _SUBSCRIPTION, graph_subscriptions.get_subscription),
+    ("PATCH", _SUBSCRIPTION, graph_subscriptions.update_subscription),
+    ("DELETE", _SUBSCRIPTION, graph_subscriptions.delete_subscription),
+    ("POST", _SUBSCRIPTION + "/reauthorize", graph_subscriptions.reauthorize_subscription),
     ("POST", r"/\$batch", _batch),
 ]
 _COMPILED = [
@@ -162,4 +170,11 @@ def dispatch(call):
 
 def handle_graph(request, path, mailbox, state, scopes):
     """Answer a Graph request for ``mailbox`` (``path`` is what follows ``/v1.0``)."""
-    return dispatch(GraphCall(request, path, mailbox, state, scopes))
+    return dispatch(GraphCall(request, path, mailbox, state, scopes, _client_id(request, state)))
+
+
+def _client_id(request, state):
+    # The server has checked the token already; only the app it names is wanted here.
+    _scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
+    token, _problem = state.tokens.check_access_token(value.strip())
+    return token.client_id if token is not None else None

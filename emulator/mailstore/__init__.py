@@ -1,3 +1,3 @@
-"""The mailboxes behind Graph: folders, messages, ids, bodies and MIME, the change log
-and the delta rounds computed from it.
+"""The mailboxes behind Graph: folders, messages, ids, bodies and MIME, the change log,
+the delta rounds computed from it and the subscriptions that watch it.
 """

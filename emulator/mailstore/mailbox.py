@@ -110,6 +110,9 @@ class Mailbox:
         self.sync_streams = SyncStreams()
         self.sent_log = []
         self.folder_changes = FolderChangeLog()
+        # Called with (mailbox, folder, message, kind, generation) after every change a
+        # folder logs, while the lock is held (change notifications); None: nobody listens.
+        self.change_observer = None
         self._folders = {}
         self._well_known = {}
         self._messages = {}
@@ -453,13 +456,20 @@ class Mailbox:
         domain = self.email.rpartition("@")[2] or "maildesk.example"
         return "<%s@%s>" % (secrets.token_hex(16).upper(), domain)
 
+    def _record(self, folder, message, kind, reason=None, properties=None):
+        """Log a change of ``message`` in ``folder`` (for delta) and tell the observer."""
+        generation = message.generation if kind == REMOVED else 0
+        folder.record(message.number, kind, generation, reason, properties)
+        if self.change_observer is not None:
+            self.change_observer(self, folder, message, kind, message.generation)
+
     def _place(self, message, folder):
         folder.add_member(message)
-        folder.record(message.number, ADDED)
+        self._record(folder, message, ADDED)
 
     def _unplace(self, message, folder, reason):
         folder.remove_member(message)
-        folder.record(message.number, REMOVED, message.generation, reason)
+        self._record(folder, message, REMOVED, reason)
 
     def _stored(self, message):
         """The stored message object, taking a generated one into storage first."""
@@ -519,7 +529,7 @@ class Mailbox:
                 message.raw_mime = None  # an edited draft's MIME is built from its fields
             if not is_read_state_only(changes):
                 self._bump(message)  # Exchange keeps changeKey and lastModified on a read toggle
-            folder.record(message.number, UPDATED, properties=changed_properties(changes))
+            self._record(folder, message, UPDATED, properties=changed_properties(changes))
             return message
 
     def _bump(self, message):
@@ -532,7 +542,7 @@ class Mailbox:
             message = self._stored(message)
             self._bump(message)
             attachment = message.add_attachment(name, content_type, data, is_inline, content_id)
-            self._folders[message.folder_no].record(message.number, UPDATED)
+            self._record(self._folders[message.folder_no], message, UPDATED)
             return message, attachment
 
     def remove_attachment(self, message, attachment):
@@ -541,7 +551,7 @@ class Mailbox:
             message = self._stored(message)
             message.attachments = [a for a in message.attachments if a.number != attachment.number]
             self._bump(message)
-            self._folders[message.folder_no].record(message.number, UPDATED)
+            self._record(self._folders[message.folder_no], message, UPDATED)
             return message
 
     def move_message(self, message, destination, **changes):

@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 
 from ..control.mail import handle_mail_control
+from ..control.subscriptions import handle_subscriptions_control
 from ..control.tenant import handle_control
 from ..graph_api.gate import (
     authenticate,
@@ -129,6 +130,8 @@ class EmulatorApp:
     def _control(self, request, path):
         if path == "/mailboxes" or path.startswith("/mailboxes/"):
             return handle_mail_control(request, path, self.state)
+        if path == "/subscriptions" or path.startswith("/subscriptions/"):
+            return handle_subscriptions_control(request, path, self.state)
         return handle_control(request, path, self.state)
 
     def _graph(self, request, path, outcome):

@@ -11,13 +11,16 @@ import threading
 import uuid
 from dataclasses import dataclass
 
+from ..graph_api.change_notifications import ChangeNotifier
 from ..identity.signing import SigningKey
 from ..identity.tokens import TokenStore
 from ..mailstore.mailbox import Mailbox
+from ..mailstore.subscriptions import SubscriptionStore
 from ..mailstore.upload_sessions import UploadSessions
 from ..server.chaos import Chaos
 from ..server.concurrency import MailboxConcurrency
 from ..server.faults import FaultQueue
+from ..server.notification_delivery import VALIDATION_TIMEOUT, NotificationDelivery
 from ..server.request_log import RequestLog
 from ..server.request_rate import RequestRate, SendRate
 from ..server.upload_budget import UploadBudget
@@ -41,6 +44,8 @@ DEFAULT_UPLOAD_WINDOW = 300
 # Exchange Online's sending limit: 30 messages per minute per mailbox.
 DEFAULT_SEND_LIMIT = 30
 DEFAULT_SEND_WINDOW = 60
+# Outlook allows 1,000 active change-notification subscriptions per mailbox (all apps).
+DEFAULT_SUBSCRIPTION_LIMIT = 1000
 
 
 @dataclass
@@ -107,6 +112,8 @@ class Settings:
     upload_window: int = DEFAULT_UPLOAD_WINDOW
     send_limit: int = DEFAULT_SEND_LIMIT
     send_window: int = DEFAULT_SEND_WINDOW
+    subscription_limit: int = DEFAULT_SUBSCRIPTION_LIMIT
+    validation_timeout: int = VALIDATION_TIMEOUT
 
     def to_json(self):
         """The settings as the control API shows them."""
@@ -132,6 +139,9 @@ class EmulatorState:
         self.upload_sessions = UploadSessions()
         self.upload_budget = UploadBudget()
         self.send_rate = SendRate()
+        self.notifications = NotificationDelivery()
+        self.subscriptions = SubscriptionStore()
+        self.subscriptions.notifier = ChangeNotifier(self)
 
     def add_app(self, client_id, client_secret, redirect_uris, display_name="MailDesk"):
         """Register (or replace) an app with one valid secret."""
@@ -184,8 +194,8 @@ class EmulatorState:
             return self.users.get(email.strip().lower())
 
     def reset(self):
-        """Forget apps, users, mail, tokens, grants, settings, faults and the request log;
-        chaos goes back to what the process started with."""
+        """Forget apps, users, mail, tokens, grants, settings, faults, the request log and
+        change-notification subscriptions; chaos goes back to what the process started with."""
         with self.lock:
             self.apps.clear()
             self.users.clear()
@@ -199,3 +209,5 @@ class EmulatorState:
             self.upload_sessions.clear()
             self.upload_budget.clear()
             self.send_rate.clear()
+            self.subscriptions.clear()
+            self.notifications.clear()

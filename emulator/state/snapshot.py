@@ -1,7 +1,8 @@
 """The emulator's state as JSON-able data and back.
 
 Saved: apps, users (with their mailboxes), every issued code and token with the consent
-grants, and the settings. Not saved: the request log, pending faults, concurrency and
+grants, the settings and the live change-notification subscriptions (not their delivery
+counters or queued notifications). Not saved: the request log, pending faults, concurrency and
 rate counters, and attachment upload sessions: they describe traffic, not the tenant.
 """
 
@@ -33,6 +34,7 @@ def dump_state(state):
         "users": [_dump_user(user) for user in users],
         "settings": settings,
         "tokens": state.tokens.snapshot(),
+        "subscriptions": state.subscriptions.dump(),
     }
 
 
@@ -77,6 +79,8 @@ def load_state(state, data):
             users[user.email.strip().lower()] = user
         settings = Settings(**data["settings"])
         state.tokens.restore(data["tokens"])
+        # Files written before subscriptions existed have none.
+        state.subscriptions.load(data.get("subscriptions", []), users)
     except (KeyError, TypeError, ValueError) as error:
         raise SnapshotError("the state file is damaged: %r" % error) from error
     with state.lock:
