@@ -10,8 +10,6 @@ PAGE_LIMIT_MAX = 200
 # Both orders match the indexes of maildesk.message (folder first, or date alone): a page
 # is an index range scan after the key of the previous page, never an OFFSET.
 LIST_ORDER = SQL("maildesk_message.received_date DESC NULLS LAST, maildesk_message.id DESC")
-# Conversation sizes shown up to this ("100+" beyond).
-THREAD_COUNT_CAP = 100
 SEARCH_FIELDS = ("subject", "from_name", "from_address", "to_recipients", "cc_recipients", "body")
 
 
@@ -268,21 +266,16 @@ class MaildeskMailbox(models.AbstractModel):
         ]
 
     def _thread_sizes(self, messages):
-        """(account, conversation) → its size, counted up to ``THREAD_COUNT_CAP``: a
-        conversation of thousands (a notification that always has the same subject)
-        costs no more to show than one of a hundred."""
         pairs = {(m.account_id.id, m.conversation_id) for m in messages if m.conversation_id}
         if not pairs:
             return {}
         self.env.cr.execute(
             SQL(
-                "SELECT c.account_id, c.conversation_id, (SELECT count(*) FROM ("
-                "SELECT 1 FROM maildesk_message m WHERE m.account_id = c.account_id "
-                "AND m.conversation_id = c.conversation_id LIMIT %s) AS members) "
-                "FROM unnest(%s::int4[], %s::varchar[]) AS c(account_id, conversation_id)",
-                THREAD_COUNT_CAP,
-                [account for account, _c in pairs],
-                [conversation for _a, conversation in pairs],
+                "SELECT account_id, conversation_id, count(*) FROM maildesk_message "
+                "WHERE account_id = ANY(%s) AND conversation_id = ANY(%s) "
+                "GROUP BY account_id, conversation_id",
+                list({account for account, _c in pairs}),
+                list({conversation for _a, conversation in pairs}),
             )
         )
         return {

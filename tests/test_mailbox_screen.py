@@ -127,28 +127,15 @@ class TestMailboxScreen(MaildeskSyncCase):
         dates = [row["received_date"] for row in thread]
         self.assertEqual(dates, sorted(dates))
 
-    def test_conversation_sizes_are_counted_up_to_a_cap(self):
+    def test_each_row_counts_its_conversation_across_folders(self):
         rows = self.mailbox.list_messages({"folder_id": self.inbox.id}, limit=200)["messages"]
         threads = {}
         for message in self.env["maildesk.message"].search([("account_id", "=", self.account.id)]):
             if message.conversation_id:
                 threads[message.conversation_id] = threads.get(message.conversation_id, 0) + 1
+        self.assertTrue(any(count > 1 for count in threads.values()))
         for row in rows:
             self.assertEqual(row["conversation_count"], threads.get(row["conversation_id"], 1))
-        # A conversation of thousands (one subject that never changes) is counted so far.
-        newest = rows[0]
-        self.env.cr.execute(
-            "INSERT INTO maildesk_message (account_id, folder_id, remote_id, conversation_id, "
-            "subject) SELECT %s, %s, 'same-thread-' || n, %s, 'Build results' "
-            "FROM generate_series(1, 150) n",
-            (self.account.id, self.inbox.id, newest["conversation_id"]),
-        )
-        [row] = [
-            row
-            for row in self.mailbox.list_messages({"folder_id": self.inbox.id})["messages"]
-            if row["id"] == newest["id"]
-        ]
-        self.assertEqual(row["conversation_count"], 100)
 
     def test_another_user_sees_none_of_this_mail(self):
         stranger = new_test_user(self.env, "md_stranger", groups="maildesk.group_maildesk_user")
