@@ -10,6 +10,7 @@ ground truth at the end of every measurement: nothing lost, nothing doubled.
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import mailbox_setup
 import odoo_env
@@ -21,6 +22,8 @@ import odoo
 
 DATABASE = "maildesk_bench"
 OWNER_LOGIN = "bench_owner"
+# Half the default sync interval: a watch due date this far past Sync Now is the next one.
+HALF_INTERVAL = timedelta(seconds=30)
 
 
 class MirrorMismatch(Exception):
@@ -86,11 +89,23 @@ class BenchDatabase:
         return time.monotonic()
 
     def sync_now(self, account_ids):
+        """Click Sync Now on these accounts, as the owner does; returns the time."""
         with self.registry.cursor() as cr:
             self.env(cr)["maildesk.account"].with_user(self.owner_id).browse(
                 account_ids
             ).action_sync_now()
         return time.monotonic()
+
+    def watch_waits(self, folder_id, clicked_at, state=None):
+        """Whether the folder's watch ended a round since Sync Now at ``clicked_at``
+        (and the folder is in ``state``, when given): Sync Now made it due then, the
+        round's end dates the next one an interval ahead."""
+        (folder_state, _count, due, _error) = self.folder_states([folder_id])[folder_id]
+        return (
+            (state is None or folder_state == state)
+            and due is not None
+            and due > clicked_at + HALF_INTERVAL
+        )
 
     def database_now(self):
         """The database's UTC time, as the engine dates folders."""

@@ -7,14 +7,12 @@ engine pays for the changes, not for the size of the folder.
 """
 
 import random
-from datetime import timedelta
 
 from bench_db import DATABASE
 from cron_servers import CronServer
 
 CHANGES = (("new", 30), ("read", 25), ("flag", 15), ("move", 15), ("delete", 15))
 ROUND_TIMEOUT = 300
-HALF_INTERVAL = timedelta(seconds=30)
 # The same changes on every run.
 SEED = 100
 
@@ -71,13 +69,8 @@ def run(bench, emulator, results, n, account_id):
     with CronServer(DATABASE, "incremental-%d" % n, bench.registry):
         clicked_at = bench.database_now()
         started = bench.sync_now([account_id])
-
-        def round_ended():
-            (_state, _count, due, _error) = bench.folder_states([folder_id])[folder_id]
-            # Sync Now made the folder due now; the round's end dates its next one an
-            # interval ahead.
-            return due is not None and due > clicked_at + HALF_INTERVAL
-
-        finished = bench.wait_for(round_ended, "the incremental round", ROUND_TIMEOUT)
+        finished = bench.wait_for(
+            lambda: bench.watch_waits(folder_id, clicked_at), "the incremental round", ROUND_TIMEOUT
+        )
     bench.check_mirror(account_id)
     results.add("incremental_s", n, finished - started, "s")

@@ -9,13 +9,11 @@ database.
 
 import time
 import uuid
-from datetime import timedelta
 
 from bench_db import DATABASE
 from cron_servers import CronServer
 
 TIMEOUT = 300
-HALF_INTERVAL = timedelta(seconds=30)
 
 
 def run(bench, emulator, results, n):
@@ -26,14 +24,12 @@ def run(bench, emulator, results, n):
         clicked_at = bench.database_now()
         bench.start_sync([account_id])
         (folder_id,) = bench.inbox_ids([account_id])
-
-        def watch_waits():
-            (state, _count, due, _error) = bench.folder_states([folder_id])[folder_id]
-            # Sync Now made the folder due now; the round's end dates its next one an
-            # interval ahead. Once the backfill has begun, new mail is not in its round.
-            return state == "backfill" and due is not None and due > clicked_at + HALF_INTERVAL
-
-        bench.wait_for(watch_waits, "the first watch round", TIMEOUT)
+        # Once the backfill has begun, new mail is not in its round.
+        bench.wait_for(
+            lambda: bench.watch_waits(folder_id, clicked_at, state="backfill"),
+            "the first watch round",
+            TIMEOUT,
+        )
         internet_id = "<latency-%s@contoso.example>" % uuid.uuid4().hex
         answer = emulator.control(
             "POST",
